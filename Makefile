@@ -1,0 +1,139 @@
+# iommugrp: library, tool, docs, tests. Hand-written on purpose: one file a packager can read.
+VERSION = 0.1.0
+SONAME_MAJOR = 0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DESTDIR ?=
+
+# B is the build directory; check builds a sanitizer variant in $(B)/sanitize.
+B ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+DEPS = libudev libkmod smartcols
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS))
+DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev libkmod)
+DEP_LIBS_CLI := $(shell $(PKG_CONFIG) --libs smartcols)
+
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+	$(DEP_CFLAGS) $(SANITIZE) $(CFLAGS)
+ALL_LDFLAGS = $(SANITIZE) $(LDFLAGS)
+
+LIB_SRCS = $(wildcard lib/*.c)
+CLI_SRCS = $(wildcard cli/*.c)
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+LIB_OBJS = $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_OBJS = $(CLI_SRCS:%.c=$(B)/%.o)
+LIBNAME = libiommugrp.so
+LIB = $(B)/$(LIBNAME).$(VERSION)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all check check-unit check-cli check-valgrind check-sanitize check-install \
+	check-pkgbuild check-man check-completions vmcheck demo install uninstall clean
+all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
+
+$(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/cli/%.o: cli/%.c cli/*.h lib/iommugrp.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
+
+$(LIB): $(LIB_OBJS) lib/libiommugrp.sym
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,$(LIBNAME).$(SONAME_MAJOR) \
+		-Wl,--version-script=lib/libiommugrp.sym -Wl,-z,defs -o $@ $(LIB_OBJS) $(DEP_LIBS_LIB)
+	ln -sf $(LIBNAME).$(VERSION) $(B)/$(LIBNAME).$(SONAME_MAJOR)
+	ln -sf $(LIBNAME).$(VERSION) $(B)/$(LIBNAME)
+
+$(B)/iommugrp: $(CLI_OBJS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -liommugrp $(DEP_LIBS_CLI)
+
+$(B)/libiommugrp.pc: lib/libiommugrp.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/iommugrp.8: man/iommugrp.8.scd
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|' $< | scdoc > $@
+
+# Unit tests link the library's objects directly so they can reach internal parsers.
+$(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIB_OBJS) $(DEP_LIBS_LIB) $(ALL_LDFLAGS)
+
+# --- tests -------------------------------------------------------------------
+SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+RUN_ENV = LD_LIBRARY_PATH=$(CURDIR)/$(B) IOMMUGRP=$(CURDIR)/$(B)/iommugrp
+
+check-unit: $(UNIT_BINS)
+	tests/unit/run $(UNIT_BINS)
+
+check-cli: all
+	$(RUN_ENV) tests/cli/run
+
+check-man: $(B)/iommugrp.8
+	tests/check-man $(B)/iommugrp.8
+
+check-completions: all
+	$(RUN_ENV) tests/completions/run
+
+check-sanitize:
+	$(MAKE) B=$(B)/sanitize SANITIZE="$(SAN_FLAGS)" CFLAGS="-O1 -g" check-unit check-cli
+
+check-valgrind: all
+	$(RUN_ENV) IOMMUGRP_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" tests/cli/run
+
+check-install: all
+	tests/check-install
+
+check-pkgbuild:
+	tests/check-pkgbuild
+
+vmcheck: all
+	tests/vm/vmcheck
+
+demo:
+	tests/vm/demo
+
+check: check-unit check-cli check-man check-completions check-sanitize check-valgrind \
+	check-install check-pkgbuild vmcheck
+	@echo "make check: all suites passed"
+
+# --- install -----------------------------------------------------------------
+install: all
+	install -Dm755 $(B)/iommugrp $(DESTDIR)$(BINDIR)/iommugrp
+	install -Dm755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(VERSION)
+	ln -sf $(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(SONAME_MAJOR)
+	ln -sf $(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME)
+	install -Dm644 lib/iommugrp.h $(DESTDIR)$(INCLUDEDIR)/iommugrp.h
+	install -Dm644 $(B)/libiommugrp.pc $(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc
+	install -Dm644 $(B)/iommugrp.8 $(DESTDIR)$(MANDIR)/man8/iommugrp.8
+	install -Dm644 completions/iommugrp.bash $(DESTDIR)$(BASHCOMPDIR)/iommugrp
+	install -Dm644 completions/_iommugrp $(DESTDIR)$(ZSHCOMPDIR)/_iommugrp
+	install -Dm644 completions/iommugrp.fish $(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iommugrp \
+		$(DESTDIR)$(LIBDIR)/$(LIBNAME).$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(LIBNAME).$(SONAME_MAJOR) \
+		$(DESTDIR)$(LIBDIR)/$(LIBNAME) \
+		$(DESTDIR)$(INCLUDEDIR)/iommugrp.h \
+		$(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc \
+		$(DESTDIR)$(MANDIR)/man8/iommugrp.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/iommugrp \
+		$(DESTDIR)$(ZSHCOMPDIR)/_iommugrp \
+		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Group members: identity, driver, override, bridge and VFIO viability. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct iommugrp_device *device_new(struct iommugrp_group *group, const char *name,
+				   const char *syspath)
+{
+	struct iommugrp_device *device = calloc(1, sizeof(*device));
+
+	if (!device)
+		return NULL;
+	device->group = group;
+	device->name = strdup(name);
+	device->syspath = strdup(syspath);
+	device->display_syspath = path_join("", syspath);
+	if (!device->name || !device->syspath || !device->display_syspath) {
+		device_free(device);
+		return NULL;
+	}
+	return device;
+}
+
+void device_free(struct iommugrp_device *device)
+{
+	if (!device)
+		return;
+	free(device->name);
+	free(device->syspath);
+	free(device->display_syspath);
+	free(device->subsystem);
+	free(device->driver);
+	free(device->driver_override);
+	free(device->vendor_name);
+	free(device->model_name);
+	free(device->class_name);
+	free(device);
+}
+
+EXPORT struct iommugrp_device *iommugrp_device_ref(struct iommugrp_device *device)
+{
+	if (device)
+		iommugrp_ref(device->group->ctx);
+	return device;
+}
+
+EXPORT struct iommugrp_device *iommugrp_device_unref(struct iommugrp_device *device)
+{
+	if (device)
+		iommugrp_unref(device->group->ctx);
+	return NULL;
+}
+
+EXPORT struct iommugrp_group *iommugrp_device_get_group(struct iommugrp_device *device)
+{
+	return device->group;
+}
+
+EXPORT const char *iommugrp_device_get_name(const struct iommugrp_device *device)
+{
+	return device->name;
+}
+
+EXPORT const char *iommugrp_device_get_syspath(const struct iommugrp_device *device)
+{
+	return device->display_syspath;
+}
+
+EXPORT const char *iommugrp_device_get_subsystem(struct iommugrp_device *device)
+{
+	if (!device->loaded_subsystem) {
+		device->loaded_subsystem = 1;
+		if (sysfs_link_basename(device->group->ctx, device->syspath, "subsystem",
+					&device->subsystem) < 0)
+			device->subsystem = NULL;
+	}
+	return device->subsystem;
+}
+
+EXPORT bool iommugrp_device_is_pci(struct iommugrp_device *device)
+{
+	const char *subsystem = iommugrp_device_get_subsystem(device);
+
+	return subsystem && strcmp(subsystem, "pci") == 0;
+}
+
+EXPORT const char *iommugrp_device_get_driver(struct iommugrp_device *device)
+{
+	if (!device->loaded_driver) {
+		device->loaded_driver = 1;
+		if (sysfs_link_basename(device->group->ctx, device->syspath, "driver",
+					&device->driver) < 0)
+			device->driver = NULL;
+	}
+	return device->driver;
+}
+
+EXPORT const char *iommugrp_device_get_driver_override(struct iommugrp_device *device)
+{
+	if (!device->loaded_override) {
+		char *value = NULL;
+
+		device->loaded_override = 1;
+		/* The kernel prints "(null)" when no override is set. */
+		if (sysfs_read_attr(device->group->ctx, device->syspath, "driver_override",
+				    &value) > 0 &&
+		    strcmp(value, "(null)") != 0)
+			device->driver_override = value;
+		else
+			free(value);
+	}
+	return device->driver_override;
+}
+
+static int read_hex_attr(struct iommugrp_device *device, const char *attr, uint32_t max,
+			 uint32_t *ret_value)
+{
+	struct iommugrp_ctx *ctx = device->group->ctx;
+	char *value = NULL;
+	int r;
+
+	r = sysfs_read_attr(ctx, device->syspath, attr, &value);
+	if (r < 0) {
+		err(ctx, "%s/%s: %s", device->display_syspath, attr, strerror(-r));
+		return r;
+	}
+	r = parse_hex_u32(value, max, ret_value);
+	if (r < 0) {
+		err(ctx, "%s/%s: not a hexadecimal number: '%.40s'", device->display_syspath,
+		    attr, value);
+		r = -EBADMSG;
+	}
+	free(value);
+	return r;
+}
+
+static void load_pci_ids(struct iommugrp_device *device)
+{
+	uint32_t vendor = 0, dev = 0, class_code = 0;
+	int r;
+
+	device->loaded_pci = 1;
+	if (!iommugrp_device_is_pci(device)) {
+		device->pci_err = -ENODATA;
+		return;
+	}
+	r = read_hex_attr(device, "vendor", 0xffff, &vendor);
+	if (r == 0)
+		r = read_hex_attr(device, "device", 0xffff, &dev);
+	if (r == 0)
+		r = read_hex_attr(device, "class", 0xffffff, &class_code);
+	device->pci_err = r;
+	device->vendor = (uint16_t)vendor;
+	device->device_id = (uint16_t)dev;
+	device->class_code = class_code;
+}
+
+EXPORT int iommugrp_device_get_pci_ids(struct iommugrp_device *device, uint16_t *ret_vendor,
+				       uint16_t *ret_device, uint32_t *ret_class)
+{
+	if (!device->loaded_pci)
+		load_pci_ids(device);
+	if (device->pci_err < 0)
+		return device->pci_err;
+	if (ret_vendor)
+		*ret_vendor = device->vendor;
+	if (ret_device)
+		*ret_device = device->device_id;
+	if (ret_class)
+		*ret_class = device->class_code;
+	return 0;
+}
+
+EXPORT const char *iommugrp_device_get_vendor_name(struct iommugrp_device *device)
+{
+	hwdb_lookup_names(device);
+	return device->vendor_name;
+}
+
+EXPORT const char *iommugrp_device_get_model_name(struct iommugrp_device *device)
+{
+	hwdb_lookup_names(device);
+	return device->model_name;
+}
+
+EXPORT const char *iommugrp_device_get_class_name(struct iommugrp_device *device)
+{
+	hwdb_lookup_names(device);
+	return device->class_name;
+}
+
+/* Header type from config space; the class code where config is unreadable. */
+static bool detect_bridge(struct iommugrp_device *device)
+{
+	uint32_t class_code;
+	char *config = NULL;
+	char *path = path_join(device->syspath, "config");
+	int n = path ? sysfs_read(device->group->ctx, path, &config) : -ENOMEM;
+	bool bridge;
+
+	free(path);
+	if (n > 0x0e) {
+		bridge = (config[0x0e] & 0x7f) == 1 || (config[0x0e] & 0x7f) == 2;
+		free(config);
+		return bridge;
+	}
+	free(config);
+	if (iommugrp_device_get_pci_ids(device, NULL, NULL, &class_code) < 0)
+		return false;
+	return class_code >> 8 == 0x0604 || class_code >> 8 == 0x0609 || class_code >> 8 == 0x0607;
+}
+
+EXPORT bool iommugrp_device_is_bridge(struct iommugrp_device *device)
+{
+	if (!device->loaded_bridge) {
+		device->loaded_bridge = 1;
+		device->is_bridge = iommugrp_device_is_pci(device) && detect_bridge(device);
+	}
+	return device->is_bridge;
+}
+
+EXPORT int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device)
+{
+	char *value = NULL;
+	unsigned int n = 0;
+
+	if (sysfs_read_attr(device->group->ctx, device->syspath, "sriov_numvfs", &value) < 0)
+		return 0;
+	if (parse_uint(value, &n) < 0 || n > INT32_MAX)
+		n = 0;
+	free(value);
+	return (int)n;
+}
+
+/*
+ * Drivers that set driver_managed_dma: every VFIO driver (vfio-pci and its
+ * variants such as mlx5_vfio_pci, vfio-platform, vfio-fsl-mc, vfio-cdx), pci-stub
+ * and pcieport. They do not claim the group's kernel DMA ownership.
+ */
+EXPORT bool iommugrp_driver_manages_dma(const char *driver)
+{
+	return driver && (strstr(driver, "vfio") || strcmp(driver, "pci-stub") == 0 ||
+			  strcmp(driver, "pcieport") == 0);
+}
+
+EXPORT enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *device)
+{
+	const char *driver = iommugrp_device_get_driver(device);
+
+	if (iommugrp_device_is_bridge(device) && (!driver || strcmp(driver, "pcieport") == 0))
+		return IOMMUGRP_VFIO_BRIDGE;
+	if (!driver)
+		return IOMMUGRP_VFIO_UNBOUND;
+	if (iommugrp_driver_manages_dma(driver))
+		return IOMMUGRP_VFIO_MANAGED_DMA;
+	return IOMMUGRP_VFIO_KERNEL_DRIVER;
+}
+
+EXPORT const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state)
+{
+	switch (state) {
+	case IOMMUGRP_VFIO_UNBOUND:
+		return "unbound";
+	case IOMMUGRP_VFIO_BRIDGE:
+		return "bridge";
+	case IOMMUGRP_VFIO_MANAGED_DMA:
+		return "driver-managed-dma";
+	case IOMMUGRP_VFIO_KERNEL_DRIVER:
+		return "kernel-driver";
+	}
+	return NULL;
+}

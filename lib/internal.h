@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Private to libiommugrp: object layouts, logging, sysfs and parser helpers. */
+#ifndef IOMMUGRP_INTERNAL_H
+#define IOMMUGRP_INTERNAL_H
+
+#include <stddef.h>
+#include <syslog.h>
+
+#include "iommugrp.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+
+struct udev;
+struct udev_hwdb;
+
+struct iommugrp_region {
+	uint64_t start;
+	uint64_t end; /* inclusive, as the kernel prints it */
+	enum iommugrp_region_type type;
+};
+
+struct iommugrp_device {
+	struct iommugrp_group *group;
+	char *name;
+	char *syspath; /* relative to the sysroot, no leading '/': sys/devices/... */
+	char *display_syspath; /* same with a leading '/' */
+
+	/* Each attribute is read once, on first use. */
+	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1,
+		loaded_pci : 1, loaded_names : 1, loaded_bridge : 1, is_bridge : 1;
+	char *subsystem;
+	char *driver;
+	char *driver_override;
+	int pci_err;
+	uint16_t vendor, device_id;
+	uint32_t class_code;
+	char *vendor_name, *model_name, *class_name;
+};
+
+struct iommugrp_group {
+	struct iommugrp_ctx *ctx;
+	unsigned int number;
+	char *syspath; /* sys/kernel/iommu_groups/N */
+	char *display_syspath;
+
+	unsigned loaded_type : 1, loaded_name : 1, loaded_regions : 1,
+		loaded_devices : 1;
+	int type_err;
+	char *type;
+	char *name;
+	int regions_err;
+	struct iommugrp_region *regions;
+	size_t n_regions;
+	int devices_err;
+	struct iommugrp_device **devices;
+	size_t n_devices;
+};
+
+struct iommugrp_ctx {
+	int refcount;
+	char *sysroot;
+	int rootfd;
+	iommugrp_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+
+	int scan_result; /* 1 + count once scanned; 0 before; negative errno */
+	struct iommugrp_group **groups;
+	size_t n_groups;
+
+	struct udev *udev;
+	struct udev_hwdb *hwdb;
+	int hwdb_tried;
+
+	char *release;
+	int release_err;
+	char *boot_policy_source;
+	char **iommu_units;
+	int n_iommu_units;
+};
+
+/* Logging (context.c) */
+void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file,
+		  int line, const char *fn, const char *format, ...) PRINTF(6, 7);
+#define log_cond(ctx, prio, ...)                                                 \
+	do {                                                                    \
+		if ((ctx)->log_priority >= (prio))                              \
+			iommugrp_log(ctx, prio, __FILE__, __LINE__, __func__,   \
+				     __VA_ARGS__);                              \
+	} while (0)
+#define err(ctx, ...) log_cond(ctx, LOG_ERR, __VA_ARGS__)
+#define warn(ctx, ...) log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define info(ctx, ...) log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define dbg(ctx, ...) log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+
+/* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
+int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);
+int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
+		    const char *attr, char **ret_value);
+int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
+		      const char *link, char **ret_path);
+int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
+			const char *link, char **ret_name);
+int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir,
+		   char ***ret_names, size_t *ret_count);
+int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path);
+void strv_free(char **strv, size_t count);
+
+/* parse.c: pure parsers, unit-tested. */
+char *path_join(const char *dir, const char *name);
+int path_resolve_link(const char *link_dir, const char *target, char **ret_path);
+int parse_hex_u32(const char *s, uint32_t max, uint32_t *ret_value);
+int parse_uint(const char *s, unsigned int *ret_value);
+int parse_region_line(const char *line, struct iommugrp_region *ret_region);
+int parse_regions(const char *text, struct iommugrp_region **ret_regions,
+		  size_t *ret_count, unsigned int *ret_bad_line);
+#define PCI_ADDRESS_MAX 20
+int parse_pci_address(const char *s, char ret_canonical[PCI_ADDRESS_MAX]);
+bool looks_like_pci_address(const char *s);
+const char *nth_line(const char *text, unsigned int n);
+bool is_known_group_type(const char *type);
+int parse_kernel_version(const char *release, unsigned int *ret_major,
+			 unsigned int *ret_minor);
+/* What the command line or kernel config says; -1 where it says nothing. */
+struct boot_setting {
+	int passthrough;
+	int strict;
+	char passthrough_source[64];
+	char strict_source[64];
+};
+void parse_boot_cmdline(const char *cmdline, struct boot_setting *setting);
+void parse_kernel_config(const char *config, struct boot_setting *setting);
+
+/* group.c / device.c */
+struct iommugrp_group *group_new(struct iommugrp_ctx *ctx, unsigned int number);
+void group_free(struct iommugrp_group *group);
+struct iommugrp_device *device_new(struct iommugrp_group *group,
+				   const char *name, const char *syspath);
+void device_free(struct iommugrp_device *device);
+struct iommugrp_group *ctx_find_group(struct iommugrp_ctx *ctx, unsigned int number);
+
+/* hwdb.c */
+void hwdb_lookup_names(struct iommugrp_device *device);
+void hwdb_close(struct iommugrp_ctx *ctx);
+
+#endif

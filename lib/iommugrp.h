@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libiommugrp: read and administer Linux IOMMU groups.
+ *
+ * One context (struct iommugrp_ctx) per sysroot. Groups and devices hang
+ * off the context, are reference counted and opaque. Functions that can fail
+ * return a negative errno and fill their out-parameter (named ret_*) last.
+ * The library never prints and never exits: it logs through a callback.
+ */
+#ifndef IOMMUGRP_H
+#define IOMMUGRP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct iommugrp_ctx;
+struct iommugrp_group;
+struct iommugrp_device;
+
+/* Context ---------------------------------------------------------------- */
+
+/*
+ * Creates a context reading the system below @sysroot ("/" or NULL for the
+ * running system). The log priority starts from $IOMMUGRP_LOG (a syslog
+ * priority number or name: err, warning, info, debug), default err.
+ */
+int iommugrp_new(const char *sysroot, struct iommugrp_ctx **ret_ctx);
+struct iommugrp_ctx *iommugrp_ref(struct iommugrp_ctx *ctx);
+/* Drops a reference; frees at zero. Accepts NULL. Always returns NULL. */
+struct iommugrp_ctx *iommugrp_unref(struct iommugrp_ctx *ctx);
+const char *iommugrp_get_sysroot(const struct iommugrp_ctx *ctx);
+
+typedef void (*iommugrp_log_fn)(void *data, int priority, const char *file,
+				int line, const char *fn, const char *format,
+				va_list args);
+void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn,
+			 void *data);
+int iommugrp_get_log_priority(const struct iommugrp_ctx *ctx);
+void iommugrp_set_log_priority(struct iommugrp_ctx *ctx, int priority);
+
+/* Groups ----------------------------------------------------------------- */
+
+/*
+ * Reads the list of groups (once; later calls return the cached count).
+ * Returns the number of groups, 0 when the kernel has none (no IOMMU
+ * active), or a negative errno.
+ */
+int iommugrp_scan(struct iommugrp_ctx *ctx);
+/* Iterates groups in numeric order. Borrowed pointers, valid while ctx is. */
+struct iommugrp_group *iommugrp_group_next(struct iommugrp_ctx *ctx,
+					   struct iommugrp_group *prev);
+
+/*
+ * Looks up a group by a target: a group number ("3"), a PCI address
+ * ("0000:01:00.0" or "01:00.0"), a device name ("AMDI0010:00"), or a sysfs
+ * device path ("/sys/bus/pci/devices/0000:01:00.0"). Returns a new reference.
+ * -EINVAL: malformed target; -ENOENT: no such group or device;
+ * -ENODEV: the device exists but belongs to no IOMMU group.
+ * With @ret_device non-NULL, the named device (new reference), or NULL when
+ * the target was a group number.
+ */
+int iommugrp_group_new_from_target(struct iommugrp_ctx *ctx, const char *target,
+				   struct iommugrp_group **ret_group,
+				   struct iommugrp_device **ret_device);
+struct iommugrp_group *iommugrp_group_ref(struct iommugrp_group *group);
+struct iommugrp_group *iommugrp_group_unref(struct iommugrp_group *group);
+
+unsigned int iommugrp_group_get_number(const struct iommugrp_group *group);
+/* The group's sysfs directory below the sysroot, e.g. /sys/kernel/iommu_groups/3 */
+const char *iommugrp_group_get_syspath(const struct iommugrp_group *group);
+
+/*
+ * The default domain type as the kernel names it ("DMA-FQ", "identity",
+ * "blocked", "unknown", ...). -ENOENT: the kernel has no type file (< 5.11);
+ * -EBADMSG: the file is empty or holds an unknown word (logged).
+ */
+int iommugrp_group_get_type(struct iommugrp_group *group, const char **ret_type);
+/* The group's `name`, or NULL when the IOMMU driver gives none. */
+const char *iommugrp_group_get_name(struct iommugrp_group *group);
+
+/* Reserved regions --------------------------------------------------------- */
+
+enum iommugrp_region_type {
+	IOMMUGRP_REGION_DIRECT,		  /* RMRR: identity-mapped, blocks VFIO on 6.6+ */
+	IOMMUGRP_REGION_DIRECT_RELAXABLE, /* identity-mapped, relaxable for VFIO */
+	IOMMUGRP_REGION_RESERVED,	  /* never mapped */
+	IOMMUGRP_REGION_MSI,		  /* MSI doorbell (hardware or software) */
+};
+
+/* Number of reserved regions, or -errno (-EBADMSG: malformed, logged). */
+int iommugrp_group_get_region_count(struct iommugrp_group *group);
+/* Region @index: start and inclusive end address, type. */
+int iommugrp_group_get_region(struct iommugrp_group *group, unsigned int index,
+			      uint64_t *ret_start, uint64_t *ret_end,
+			      enum iommugrp_region_type *ret_type);
+const char *iommugrp_region_type_to_string(enum iommugrp_region_type type);
+
+/* Devices ------------------------------------------------------------------ */
+
+/* Number of member devices, or -errno. */
+int iommugrp_group_get_device_count(struct iommugrp_group *group);
+/* Iterates member devices in name order. Borrowed pointers. */
+struct iommugrp_device *iommugrp_group_device_next(struct iommugrp_group *group,
+						   struct iommugrp_device *prev);
+
+struct iommugrp_device *iommugrp_device_ref(struct iommugrp_device *device);
+struct iommugrp_device *iommugrp_device_unref(struct iommugrp_device *device);
+/* The group holding the device (borrowed). */
+struct iommugrp_group *iommugrp_device_get_group(struct iommugrp_device *device);
+
+/* Kernel name: "0000:00:02.0", "AMDI0010:00". */
+const char *iommugrp_device_get_name(const struct iommugrp_device *device);
+/* Canonical sysfs path below the sysroot, "/sys/devices/pci0000:00/0000:00:02.0". */
+const char *iommugrp_device_get_syspath(const struct iommugrp_device *device);
+/* Bus: "pci", "platform", ...; NULL if unknown. */
+const char *iommugrp_device_get_subsystem(struct iommugrp_device *device);
+bool iommugrp_device_is_pci(struct iommugrp_device *device);
+/* Bound driver, or NULL when unbound. */
+const char *iommugrp_device_get_driver(struct iommugrp_device *device);
+/* driver_override, or NULL when unset or the bus has none. */
+const char *iommugrp_device_get_driver_override(struct iommugrp_device *device);
+
+/*
+ * PCI identity. -ENODATA for non-PCI devices, -EBADMSG for unreadable
+ * values (logged). class is the 24-bit class code (0x020000).
+ */
+int iommugrp_device_get_pci_ids(struct iommugrp_device *device,
+				uint16_t *ret_vendor, uint16_t *ret_device,
+				uint32_t *ret_class);
+/* Names from the udev hwdb, or NULL when unknown. */
+const char *iommugrp_device_get_vendor_name(struct iommugrp_device *device);
+const char *iommugrp_device_get_model_name(struct iommugrp_device *device);
+const char *iommugrp_device_get_class_name(struct iommugrp_device *device);
+
+/* PCI-to-PCI or CardBus bridge (header type 1 or 2). */
+bool iommugrp_device_is_bridge(struct iommugrp_device *device);
+/* Enabled SR-IOV VFs (0 when none or not a PF). */
+int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device);
+
+/* Why a device does or does not keep its group viable for VFIO (5.19+ rules). */
+enum iommugrp_vfio_state {
+	IOMMUGRP_VFIO_UNBOUND,	   /* no driver: viable */
+	IOMMUGRP_VFIO_BRIDGE,	   /* bridge without driver or on pcieport: viable */
+	IOMMUGRP_VFIO_MANAGED_DMA, /* driver_managed_dma driver (vfio-pci, pci-stub): viable */
+	IOMMUGRP_VFIO_KERNEL_DRIVER, /* a kernel driver owns DMA: not viable */
+};
+enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *device);
+const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state);
+/* True when every member is unbound or on a driver_managed_dma driver. */
+bool iommugrp_group_is_viable(struct iommugrp_group *group);
+/* Drivers that set driver_managed_dma (they do not claim the group's DMA). */
+bool iommugrp_driver_manages_dma(const char *driver);
+
+/* Policies ------------------------------------------------------------------ */
+
+enum iommugrp_policy {
+	IOMMUGRP_POLICY_IDENTITY, /* "identity", alias "passthrough" */
+	IOMMUGRP_POLICY_DMA,	  /* "DMA", alias "strict" */
+	IOMMUGRP_POLICY_DMA_FQ,	  /* "DMA-FQ", alias "lazy" */
+	IOMMUGRP_POLICY_AUTO,	  /* "auto", alias "default": the boot default */
+};
+/* Case-insensitive, aliases accepted. -EINVAL for anything else. */
+int iommugrp_policy_from_string(const char *name, enum iommugrp_policy *ret_policy);
+/* The word the kernel's type file takes. */
+const char *iommugrp_policy_to_string(enum iommugrp_policy policy);
+
+/* Kernel ------------------------------------------------------------------- */
+
+/* Kernel release (osrelease), e.g. "6.1.0-27-amd64". */
+int iommugrp_kernel_get_release(struct iommugrp_ctx *ctx, const char **ret_release);
+
+/* Which rules the kernel applies when the group type is written. */
+enum iommugrp_type_rules {
+	IOMMUGRP_RULES_NONE,	      /* < 5.11: no writable type */
+	IOMMUGRP_RULES_SINGLE_DEVICE, /* 5.11..6.3: single device, unbound (EBUSY/EINVAL) */
+	IOMMUGRP_RULES_CLAIM_BASED,   /* 6.4+: any group, no kernel driver bound (EPERM) */
+};
+int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
+				   enum iommugrp_type_rules *ret_rules);
+const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
+
+/*
+ * The boot-time default policy as far as it can be known: from the kernel
+ * command line (iommu.passthrough=, iommu.strict=, iommu=pt, ...), else the
+ * kernel config in /boot. @ret_source says where it came from
+ * ("kernel command line: iommu=pt", "/boot/config-6.1.0: CONFIG_..."). -ENODATA
+ * when nothing says.
+ */
+int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
+				    enum iommugrp_policy *ret_policy,
+				    const char **ret_source);
+
+/* Number of IOMMU hardware units (/sys/class/iommu), or -errno. */
+int iommugrp_kernel_get_iommu_units(struct iommugrp_ctx *ctx, const char *const **ret_names);
+
+enum iommugrp_module_state {
+	IOMMUGRP_MODULE_LOADED,
+	IOMMUGRP_MODULE_BUILTIN,
+	IOMMUGRP_MODULE_LOADABLE,
+	IOMMUGRP_MODULE_MISSING,
+};
+/* State of the vfio-pci module, through libkmod on the sysroot. */
+int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
+				enum iommugrp_module_state *ret_state);
+const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

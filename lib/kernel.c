@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The running kernel: release, type-change rules, boot policy, IOMMU units, vfio-pci. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libkmod.h>
+
+#include "internal.h"
+
+EXPORT int iommugrp_kernel_get_release(struct iommugrp_ctx *ctx, const char **ret_release)
+{
+	if (!ctx->release && ctx->release_err == 0) {
+		int r = sysfs_read(ctx, "proc/sys/kernel/osrelease", &ctx->release);
+
+		if (r <= 0) {
+			ctx->release_err = r < 0 ? r : -EBADMSG;
+			free(ctx->release);
+			ctx->release = NULL;
+			err(ctx, "%s/proc/sys/kernel/osrelease: %s",
+			    strcmp(ctx->sysroot, "/") ? ctx->sysroot : "",
+			    r < 0 ? strerror(-r) : "empty file");
+		}
+	}
+	if (ctx->release_err < 0)
+		return ctx->release_err;
+	*ret_release = ctx->release;
+	return 0;
+}
+
+EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
+					  enum iommugrp_type_rules *ret_rules)
+{
+	unsigned int major, minor, version;
+	const char *release;
+	int r;
+
+	r = iommugrp_kernel_get_release(ctx, &release);
+	if (r < 0)
+		return r;
+	if (parse_kernel_version(release, &major, &minor) < 0) {
+		err(ctx, "kernel release '%s' has no version number", release);
+		return -EBADMSG;
+	}
+	version = major * 1000 + minor;
+	if (version < 5011)
+		*ret_rules = IOMMUGRP_RULES_NONE;
+	else if (version < 6004)
+		*ret_rules = IOMMUGRP_RULES_SINGLE_DEVICE;
+	else
+		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
+	return 0;
+}
+
+EXPORT const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules)
+{
+	switch (rules) {
+	case IOMMUGRP_RULES_NONE:
+		return "none";
+	case IOMMUGRP_RULES_SINGLE_DEVICE:
+		return "single-device";
+	case IOMMUGRP_RULES_CLAIM_BASED:
+		return "claim-based";
+	}
+	return NULL;
+}
+
+static void read_boot_settings(struct iommugrp_ctx *ctx, struct boot_setting *setting)
+{
+	const char *release;
+	char *text = NULL;
+
+	if (sysfs_read(ctx, "proc/cmdline", &text) >= 0)
+		parse_boot_cmdline(text, setting);
+	free(text);
+	text = NULL;
+	if ((setting->passthrough < 0 || setting->strict < 0) &&
+	    iommugrp_kernel_get_release(ctx, &release) == 0) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "boot/config-%s", release);
+		if (sysfs_read(ctx, path, &text) >= 0)
+			parse_kernel_config(text, setting);
+		free(text);
+	}
+}
+
+static int set_source(struct iommugrp_ctx *ctx, const char *a, const char *b)
+{
+	free(ctx->boot_policy_source);
+	if (b && strcmp(a, b) != 0) {
+		if (asprintf(&ctx->boot_policy_source, "%s, %s", a, b) < 0)
+			ctx->boot_policy_source = NULL;
+	} else {
+		ctx->boot_policy_source = strdup(a);
+	}
+	return ctx->boot_policy_source ? 0 : -ENOMEM;
+}
+
+EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
+					   enum iommugrp_policy *ret_policy,
+					   const char **ret_source)
+{
+	struct boot_setting s = { .passthrough = -1, .strict = -1 };
+	int r;
+
+	read_boot_settings(ctx, &s);
+	if (s.passthrough == 1) {
+		*ret_policy = IOMMUGRP_POLICY_IDENTITY;
+		r = set_source(ctx, s.passthrough_source, NULL);
+	} else if (s.strict >= 0) {
+		*ret_policy = s.strict ? IOMMUGRP_POLICY_DMA : IOMMUGRP_POLICY_DMA_FQ;
+		r = set_source(ctx, s.strict_source,
+			       s.passthrough == 0 ? s.passthrough_source : NULL);
+	} else {
+		return -ENODATA;
+	}
+	if (r < 0)
+		return r;
+	*ret_source = ctx->boot_policy_source;
+	return 0;
+}
+
+EXPORT int iommugrp_kernel_get_iommu_units(struct iommugrp_ctx *ctx,
+					   const char *const **ret_names)
+{
+	if (!ctx->iommu_units && ctx->n_iommu_units == 0) {
+		size_t count = 0;
+		int r = sysfs_list_dir(ctx, "sys/class/iommu", &ctx->iommu_units, &count);
+
+		if (r == -ENOENT)
+			count = 0;
+		else if (r < 0)
+			return r;
+		ctx->n_iommu_units = (int)count;
+	}
+	*ret_names = (const char *const *)ctx->iommu_units;
+	return ctx->n_iommu_units;
+}
+
+/* /sys/module/<name> exists for loaded and built-in modules; only loaded ones have initstate. */
+static int module_state_from_sysfs(struct iommugrp_ctx *ctx, const char *name,
+				   enum iommugrp_module_state *ret_state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "sys/module/%s", name);
+	if (sysfs_exists(ctx, path) < 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "sys/module/%s/initstate", name);
+	*ret_state = sysfs_exists(ctx, path) == 0 ? IOMMUGRP_MODULE_LOADED : IOMMUGRP_MODULE_BUILTIN;
+	return 0;
+}
+
+static struct kmod_ctx *kmod_for_sysroot(struct iommugrp_ctx *ctx, const char *release)
+{
+	char moddir[512];
+	char confdirs[4][512];
+	const char *configs[5];
+	static const char *const dirs[] = { "etc/modprobe.d", "run/modprobe.d",
+					    "usr/lib/modprobe.d", "lib/modprobe.d" };
+	const char *root = strcmp(ctx->sysroot, "/") == 0 ? "" : ctx->sysroot;
+
+	snprintf(moddir, sizeof(moddir), "%s/lib/modules/%s", root, release);
+	for (int i = 0; i < 4; i++) {
+		snprintf(confdirs[i], sizeof(confdirs[i]), "%s/%s", root, dirs[i]);
+		configs[i] = confdirs[i];
+	}
+	configs[4] = NULL;
+	return kmod_new(moddir, configs);
+}
+
+static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
+				  enum iommugrp_module_state *ret_state)
+{
+	struct kmod_list *list = NULL, *l;
+	struct kmod_ctx *kctx;
+	const char *release;
+	int r;
+
+	r = iommugrp_kernel_get_release(ctx, &release);
+	if (r < 0)
+		return r;
+	kctx = kmod_for_sysroot(ctx, release);
+	if (!kctx)
+		return -ENOMEM;
+	kmod_set_log_priority(kctx, 0);
+	*ret_state = IOMMUGRP_MODULE_MISSING;
+	r = kmod_module_new_from_lookup(kctx, alias, &list);
+	if (r < 0)
+		dbg(ctx, "libkmod lookup of %s: %s", alias, strerror(-r));
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		*ret_state = kmod_module_get_path(mod) ? IOMMUGRP_MODULE_LOADABLE
+						       : IOMMUGRP_MODULE_BUILTIN;
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	kmod_unref(kctx);
+	return 0;
+}
+
+EXPORT int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
+				       enum iommugrp_module_state *ret_state)
+{
+	if (module_state_from_sysfs(ctx, "vfio_pci", ret_state) == 0)
+		return 0;
+	return module_state_from_kmod(ctx, "vfio-pci", ret_state);
+}
+
+EXPORT const char *iommugrp_module_state_to_string(enum iommugrp_module_state state)
+{
+	switch (state) {
+	case IOMMUGRP_MODULE_LOADED:
+		return "loaded";
+	case IOMMUGRP_MODULE_BUILTIN:
+		return "built-in";
+	case IOMMUGRP_MODULE_LOADABLE:
+		return "loadable";
+	case IOMMUGRP_MODULE_MISSING:
+		return "missing";
+	}
+	return NULL;
+}

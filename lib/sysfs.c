@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Every file the library reads goes through here, relative to the context's
+ * sysroot directory fd, so fixture trees and the live system share one path.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* sysfs attributes are at most a page; reserved_regions and /proc files may be longer. */
+#define READ_LIMIT (1024 * 1024)
+
+static int read_all(int fd, char **ret_value)
+{
+	size_t size = 4096, len = 0;
+	char *buf = malloc(size);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, size - len - 1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len + 1 == size) {
+			char *bigger = size >= READ_LIMIT ? NULL : realloc(buf, size * 2);
+
+			if (!bigger) {
+				free(buf);
+				return size >= READ_LIMIT ? -EFBIG : -ENOMEM;
+			}
+			buf = bigger;
+			size *= 2;
+		}
+	}
+	buf[len] = '\0';
+	*ret_value = buf;
+	return (int)len;
+}
+
+/* Reads a whole file; strips one trailing newline. Returns the length or -errno. */
+int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value)
+{
+	int fd, r;
+
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = read_all(fd, ret_value);
+	close(fd);
+	if (r > 0 && (*ret_value)[r - 1] == '\n')
+		(*ret_value)[--r] = '\0';
+	return r;
+}
+
+int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
+		    const char *attr, char **ret_value)
+{
+	char *path = path_join(dir, attr);
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = sysfs_read(ctx, path, ret_value);
+	free(path);
+	return r;
+}
+
+static int read_link(const struct iommugrp_ctx *ctx, const char *path, char **ret_target)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(ctx->rootfd, path, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	*ret_target = strdup(buf);
+	return *ret_target ? 0 : -ENOMEM;
+}
+
+/* Resolves dir/link to a normalized path relative to the sysroot. */
+int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
+		      const char *link, char **ret_path)
+{
+	char *path = path_join(dir, link), *target = NULL;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = read_link(ctx, path, &target);
+	free(path);
+	if (r < 0)
+		return r;
+	r = path_resolve_link(dir, target, ret_path);
+	free(target);
+	return r;
+}
+
+/* The last component of a link's target: a driver's or subsystem's name. */
+int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
+			const char *link, char **ret_name)
+{
+	char *path = path_join(dir, link), *target = NULL, *slash;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	r = read_link(ctx, path, &target);
+	free(path);
+	if (r < 0)
+		return r;
+	slash = strrchr(target, '/');
+	if (!slash) {
+		*ret_name = target;
+		return 0;
+	}
+	*ret_name = strdup(slash + 1);
+	free(target);
+	return *ret_name ? 0 : -ENOMEM;
+}
+
+void strv_free(char **strv, size_t count)
+{
+	if (!strv)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(strv[i]);
+	free(strv);
+}
+
+static int strv_push(char ***strv, size_t *count, size_t *alloc, const char *s)
+{
+	if (*count == *alloc) {
+		size_t n = *alloc ? *alloc * 2 : 16;
+		char **bigger = realloc(*strv, n * sizeof(char *));
+
+		if (!bigger)
+			return -ENOMEM;
+		*strv = bigger;
+		*alloc = n;
+	}
+	(*strv)[*count] = strdup(s);
+	if (!(*strv)[*count])
+		return -ENOMEM;
+	(*count)++;
+	return 0;
+}
+
+/* Names in a directory, without "." and "..", unsorted. */
+int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir,
+		   char ***ret_names, size_t *ret_count)
+{
+	char **names = NULL;
+	size_t count = 0, alloc = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
+
+	fd = openat(ctx->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = strv_push(&names, &count, &alloc, de->d_name);
+		if (r < 0)
+			break;
+	}
+	closedir(d);
+	if (r < 0) {
+		strv_free(names, count);
+		return r;
+	}
+	*ret_names = names;
+	*ret_count = count;
+	return 0;
+}
+
+int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path)
+{
+	return faccessat(ctx->rootfd, path, F_OK, 0) == 0 ? 0 : -errno;
+}
