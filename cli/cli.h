@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the iommugrp tool's commands: options, exit codes, output helpers. */
+#ifndef IOMMUGRP_CLI_CLI_H
+#define IOMMUGRP_CLI_CLI_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <libsmartcols.h>
+
+#include "iommugrp.h"
+
+/* Documented in iommugrp(8); scripts rely on them. */
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,	    /* the system could not be read, or reported malformed data */
+	EXIT_USAGE = 2,	    /* bad option, argument, address or policy */
+	EXIT_NOT_FOUND = 3, /* no such group or device */
+};
+
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct cli {
+	const char *sysroot;
+	bool json, raw, noheadings, flat, list_columns;
+	const char *columns;
+	enum color_mode color;
+	int errors; /* errors the library logged: make the exit status say so */
+	struct iommugrp_ctx *ctx;
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct argp common_argp;
+extern const struct command commands[];
+
+/* main.c */
+int cli_open_context(struct cli *cli);
+bool cli_use_color(const struct cli *cli);
+/* How a command parses its arguments; argp exits with EXIT_USAGE on errors. */
+struct command_spec {
+	const char *args_doc;
+	const char *doc;
+	int min_args, max_args;
+	struct cli *cli;
+	const struct argp_option *options; /* the command's own, parsed by parser into input */
+	argp_parser_t parser;
+	void *input;
+};
+int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***ret_args,
+	      int *ret_count);
+void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+int cli_target_error(const char *target, int r);
+int cli_exit_status(const struct cli *cli, int status);
+
+/* columns.c: the one registry of output columns. */
+enum column_id {
+	COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO,
+	COL_SUBSYSTEM, COL_CLASS, COL_CLASSID, COL_ID, COL_VENDOR, COL_MODEL,
+	COL_DRIVER, COL_OVERRIDE, COL_PATH, COL_COUNT
+};
+struct column_set {
+	enum column_id ids[COL_COUNT * 2];
+	size_t count;
+};
+int columns_parse(const char *spec, const struct column_set *defaults,
+		  struct column_set *ret_set);
+void columns_print_list(FILE *out);
+struct libscols_table *columns_new_table(const struct cli *cli, const struct column_set *set,
+					 const char *json_name, bool tree);
+char *column_group_value(enum column_id id, struct iommugrp_group *group);
+char *column_device_value(enum column_id id, struct iommugrp_device *device);
+void columns_fill_line(struct libscols_line *line, const struct column_set *set,
+		       struct iommugrp_group *group, struct iommugrp_device *device);
+
+/* json.c: a small writer for the commands whose output is not one table. */
+struct json {
+	FILE *out;
+	int depth;
+	bool need_comma;
+};
+void json_begin(struct json *j, FILE *out);
+void json_end(struct json *j);
+void json_object_begin(struct json *j, const char *key);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j, const char *key);
+void json_array_end(struct json *j);
+void json_string(struct json *j, const char *key, const char *value);
+void json_uint(struct json *j, const char *key, unsigned long long value);
+void json_bool(struct json *j, const char *key, bool value);
+
+/* Commands, one file each. */
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* iommugrp list: every group and its devices, as a tree, list, raw or JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct column_set list_defaults = {
+	{ COL_NAME, COL_TYPE, COL_VIABLE, COL_DRIVER, COL_ID, COL_CLASS, COL_MODEL }, 7
+};
+
+/* JSON gets every column unless -o says otherwise: a stable schema for scripts. */
+static const struct column_set json_defaults = {
+	{ COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO, COL_SUBSYSTEM,
+	  COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR, COL_MODEL, COL_DRIVER, COL_OVERRIDE,
+	  COL_PATH },
+	15
+};
+
+static bool has_column(const struct column_set *set, enum column_id id)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->ids[i] == id)
+			return true;
+	return false;
+}
+
+static int add_group(struct libscols_table *tb, const struct column_set *set,
+		     struct iommugrp_group *group, bool tree)
+{
+	struct libscols_line *group_line = scols_table_new_line(tb, NULL);
+	struct iommugrp_device *device = NULL;
+
+	if (!group_line)
+		return -1;
+	columns_fill_line(group_line, set, group, NULL);
+	while ((device = iommugrp_group_device_next(group, device))) {
+		struct libscols_line *line = scols_table_new_line(tb, tree ? group_line : NULL);
+
+		if (!line)
+			return -1;
+		columns_fill_line(line, set, group, device);
+	}
+	return 0;
+}
+
+static int print_groups(struct cli *cli, const struct column_set *set)
+{
+	bool tree = !cli->flat && !cli->raw && has_column(set, COL_NAME);
+	struct libscols_table *tb = columns_new_table(cli, set, "iommugroups", tree);
+	struct iommugrp_group *group = NULL;
+	int status = EXIT_OK;
+
+	if (!tb) {
+		cli_error("cannot create the output table");
+		return EXIT_ERROR;
+	}
+	while ((group = iommugrp_group_next(cli->ctx, group)))
+		if (add_group(tb, set, group, tree) < 0) {
+			cli_error("out of memory");
+			status = EXIT_ERROR;
+			break;
+		}
+	if (status == EXIT_OK)
+		scols_print_table(tb);
+	scols_unref_table(tb);
+	return status;
+}
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	const struct command_spec spec = {
+		.args_doc = "",
+		.doc = "List every IOMMU group and its devices.\v"
+		       "Default columns: NAME,TYPE,VIABLE,DRIVER,ID,CLASS,MODEL.",
+		.cli = cli,
+	};
+	struct column_set set;
+	char **args;
+	int count, n, status;
+
+	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
+		return EXIT_ERROR;
+	free(args);
+	if (cli->list_columns) {
+		columns_print_list(stdout);
+		return EXIT_OK;
+	}
+	if (columns_parse(cli->columns, cli->json ? &json_defaults : &list_defaults, &set) < 0)
+		return EXIT_USAGE;
+	status = cli_open_context(cli);
+	if (status != EXIT_OK)
+		return status;
+	n = iommugrp_scan(cli->ctx);
+	if (n < 0)
+		return EXIT_ERROR;
+	if (n == 0)
+		fprintf(stderr, "%s: no IOMMU groups: the IOMMU is off or absent "
+				"(see 'iommugrp status')\n",
+			program_invocation_short_name);
+	status = print_groups(cli, &set);
+	return cli_exit_status(cli, status);
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* iommugrp show TARGET: one group in full: devices, viability, reserved regions. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct column_set show_defaults = {
+	{ COL_NAME, COL_ID, COL_CLASS, COL_DRIVER, COL_OVERRIDE, COL_VFIO }, 6
+};
+
+/* Device fields in JSON: the list columns that describe a device. */
+static const enum column_id json_device_columns[] = {
+	COL_NAME, COL_SUBSYSTEM, COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR,
+	COL_MODEL, COL_DRIVER, COL_OVERRIDE, COL_VFIO, COL_PATH,
+};
+
+static const char *const json_device_keys[] = {
+	"name", "subsystem", "id", "classid", "class", "vendor",
+	"model", "driver", "override", "vfio", "path",
+};
+
+static void explain_device(FILE *out, struct iommugrp_device *device)
+{
+	const char *name = iommugrp_device_get_name(device);
+	const char *driver = iommugrp_device_get_driver(device);
+
+	switch (iommugrp_device_get_vfio_state(device)) {
+	case IOMMUGRP_VFIO_UNBOUND:
+		fprintf(out, "  %s: no driver: keeps the group viable\n", name);
+		break;
+	case IOMMUGRP_VFIO_BRIDGE:
+		fprintf(out, "  %s: bridge (%s): stays on the host, keeps the group viable\n",
+			name, driver ? driver : "no driver");
+		break;
+	case IOMMUGRP_VFIO_MANAGED_DMA:
+		fprintf(out, "  %s: %s manages DMA itself (driver_managed_dma): keeps the group viable\n",
+			name, driver);
+		break;
+	case IOMMUGRP_VFIO_KERNEL_DRIVER:
+		fprintf(out, "  %s: bound to %s, a kernel driver that owns the group's DMA: "
+			     "NOT viable until it is unbound\n",
+			name, driver);
+		break;
+	}
+}
+
+static void print_regions_text(FILE *out, struct iommugrp_group *group)
+{
+	int n = iommugrp_group_get_region_count(group);
+
+	if (n < 0) {
+		fprintf(out, "\nReserved regions: unreadable\n");
+		return;
+	}
+	fprintf(out, "\nReserved regions:%s\n", n == 0 ? " none" : "");
+	for (int i = 0; i < n; i++) {
+		enum iommugrp_region_type type;
+		uint64_t start, end;
+
+		iommugrp_group_get_region(group, (unsigned)i, &start, &end, &type);
+		fprintf(out, "  0x%016" PRIx64 "-0x%016" PRIx64 " %s%s\n", start, end,
+			iommugrp_region_type_to_string(type),
+			type == IOMMUGRP_REGION_DIRECT ?
+				" (RMRR: firmware DMA; since 6.6 the kernel refuses VFIO for this group)" :
+				"");
+	}
+}
+
+static int print_text(struct cli *cli, const struct column_set *set,
+		      struct iommugrp_group *group, struct iommugrp_device *named)
+{
+	const char *type = NULL, *name = iommugrp_group_get_name(group);
+	struct iommugrp_device *device = NULL;
+	struct libscols_table *tb;
+	int ndev = iommugrp_group_get_device_count(group);
+
+	printf("group %u\n", iommugrp_group_get_number(group));
+	printf("  path:    %s\n", iommugrp_group_get_syspath(group));
+	if (iommugrp_group_get_type(group, &type) < 0)
+		type = "unknown (unreadable)";
+	printf("  type:    %s\n", type);
+	if (name)
+		printf("  name:    %s\n", name);
+	printf("  devices: %d\n", ndev < 0 ? 0 : ndev);
+	if (named && ndev > 1)
+		printf("  note:    %s is one of %d devices in this group; the group is the unit "
+		       "of isolation\n",
+		       iommugrp_device_get_name(named), ndev);
+	printf("  viable:  %s\n", iommugrp_group_is_viable(group) ? "yes" : "no");
+	while ((device = iommugrp_group_device_next(group, device)))
+		explain_device(stdout, device);
+	putchar('\n');
+	tb = columns_new_table(cli, set, "devices", false);
+	if (!tb)
+		return EXIT_ERROR;
+	while ((device = iommugrp_group_device_next(group, device)))
+		columns_fill_line(scols_table_new_line(tb, NULL), set, group, device);
+	scols_print_table(tb);
+	scols_unref_table(tb);
+	print_regions_text(stdout, group);
+	return EXIT_OK;
+}
+
+static void json_device(struct json *j, struct iommugrp_device *device)
+{
+	json_object_begin(j, NULL);
+	for (size_t i = 0; i < sizeof(json_device_keys) / sizeof(json_device_keys[0]); i++) {
+		char *value = column_device_value(json_device_columns[i], device);
+
+		json_string(j, json_device_keys[i], value);
+		free(value);
+	}
+	json_bool(j, "viable",
+		  iommugrp_device_get_vfio_state(device) != IOMMUGRP_VFIO_KERNEL_DRIVER);
+	json_object_end(j);
+}
+
+static void json_regions(struct json *j, struct iommugrp_group *group)
+{
+	int n = iommugrp_group_get_region_count(group);
+
+	json_array_begin(j, "reserved_regions");
+	for (int i = 0; i < n; i++) {
+		enum iommugrp_region_type type;
+		uint64_t start, end;
+		char buf[24];
+
+		iommugrp_group_get_region(group, (unsigned)i, &start, &end, &type);
+		json_object_begin(j, NULL);
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, start);
+		json_string(j, "start", buf);
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, end);
+		json_string(j, "end", buf);
+		json_string(j, "type", iommugrp_region_type_to_string(type));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static int print_json(struct iommugrp_group *group, struct iommugrp_device *named)
+{
+	struct iommugrp_device *device = NULL;
+	const char *type = NULL;
+	struct json j;
+
+	json_begin(&j, stdout);
+	json_object_begin(&j, "iommugroup");
+	json_uint(&j, "group", iommugrp_group_get_number(group));
+	json_string(&j, "path", iommugrp_group_get_syspath(group));
+	json_string(&j, "type", iommugrp_group_get_type(group, &type) == 0 ? type : NULL);
+	json_string(&j, "name", iommugrp_group_get_name(group));
+	json_string(&j, "target", named ? iommugrp_device_get_name(named) : NULL);
+	json_bool(&j, "viable", iommugrp_group_is_viable(group));
+	json_array_begin(&j, "devices");
+	while ((device = iommugrp_group_device_next(group, device)))
+		json_device(&j, device);
+	json_array_end(&j);
+	json_regions(&j, group);
+	json_object_end(&j);
+	json_end(&j);
+	return EXIT_OK;
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	const struct command_spec spec = {
+		.args_doc = "TARGET",
+		.doc = "Show everything about the IOMMU group holding TARGET.\v"
+		       "TARGET: a group number, PCI address, device name or sysfs path.\n"
+		       "-o selects the device table's columns; default "
+		       "NAME,ID,CLASS,DRIVER,OVERRIDE,VFIO.",
+		.min_args = 1,
+		.max_args = 1,
+		.cli = cli,
+	};
+	struct iommugrp_group *group = NULL;
+	struct iommugrp_device *named = NULL;
+	struct column_set set;
+	char **args;
+	int count, r, status;
+
+	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
+		return EXIT_ERROR;
+	if (cli->list_columns) {
+		free(args);
+		columns_print_list(stdout);
+		return EXIT_OK;
+	}
+	status = columns_parse(cli->columns, &show_defaults, &set) < 0 ? EXIT_USAGE
+								       : cli_open_context(cli);
+	if (status == EXIT_OK) {
+		r = iommugrp_group_new_from_target(cli->ctx, args[0], &group, &named);
+		if (r < 0)
+			status = cli_target_error(args[0], r);
+	}
+	if (status == EXIT_OK)
+		status = cli->json ? print_json(group, named) : print_text(cli, &set, group, named);
+	iommugrp_device_unref(named);
+	iommugrp_group_unref(group);
+	free(args);
+	return cli_exit_status(cli, status);
+}

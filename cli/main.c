@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* iommugrp: the command dispatcher and the options every command shares. */
+#include <errno.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *argp_program_version = "iommugrp " VERSION;
+
+enum { OPT_SYSROOT = 0x100, OPT_LIST_COLUMNS, OPT_COLOR };
+
+static const struct argp_option common_options[] = {
+	{ NULL, 0, NULL, 0, "Common options:", 1 },
+	{ "sysroot", OPT_SYSROOT, "DIR", 0, "Read the system below DIR instead of /", 1 },
+	{ "json", 'J', NULL, 0, "Use JSON output", 1 },
+	{ "output", 'o', "LIST", 0, "Output columns (+LIST adds to the defaults)", 1 },
+	{ "list-columns", OPT_LIST_COLUMNS, NULL, 0, "List the output columns and exit", 1 },
+	{ "raw", 'r', NULL, 0, "Raw output: no alignment, no tree", 1 },
+	{ "noheadings", 'n', NULL, 0, "Do not print headings", 1 },
+	{ "list", 'l', NULL, 0, "Flat list instead of a tree", 1 },
+	{ "color", OPT_COLOR, "WHEN", OPTION_ARG_OPTIONAL,
+	  "Colorize: auto (default: on a terminal, unless NO_COLOR is set), always, never", 1 },
+	{ 0 }
+};
+
+static error_t parse_common(int key, char *arg, struct argp_state *state)
+{
+	struct cli *cli = state->input;
+
+	switch (key) {
+	case OPT_SYSROOT:
+		cli->sysroot = arg;
+		break;
+	case 'J':
+		cli->json = true;
+		break;
+	case 'o':
+		cli->columns = arg;
+		break;
+	case OPT_LIST_COLUMNS:
+		cli->list_columns = true;
+		break;
+	case 'r':
+		cli->raw = true;
+		break;
+	case 'n':
+		cli->noheadings = true;
+		break;
+	case 'l':
+		cli->flat = true;
+		break;
+	case OPT_COLOR:
+		if (!arg || strcmp(arg, "auto") == 0)
+			cli->color = COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			cli->color = COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			cli->color = COLOR_NEVER;
+		else
+			argp_error(state, "--color: '%s' is not auto, always or never", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp common_argp = { common_options, parse_common, NULL, NULL, NULL, NULL, NULL };
+
+const struct command commands[] = {
+	{ "list", cmd_list, "List every IOMMU group and its devices (the default)" },
+	{ "show", cmd_show, "Show everything about one group" },
+	{ "status", cmd_status, "Is an IOMMU active; kernel rules, boot policy, vfio-pci" },
+	{ NULL, NULL, NULL },
+};
+
+static const char main_doc[] =
+	"Show and administer Linux IOMMU groups.\v"
+	"Commands:\n"
+	"  list                 List every IOMMU group and its devices (the default)\n"
+	"  show TARGET          Show everything about one group\n"
+	"  status               Is an IOMMU active; kernel rules, boot policy, vfio-pci\n"
+	"\n"
+	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0), a device\n"
+	"name (AMDI0010:00) or a sysfs device path (/sys/bus/pci/devices/0000:01:00.0).\n"
+	"'iommugrp COMMAND --help' describes a command's options.\n"
+	"\n"
+	"Examples:\n"
+	"  iommugrp                         # every group as a tree\n"
+	"  iommugrp -o GROUP,NAME,DRIVER -l # chosen columns, one row each\n"
+	"  iommugrp show 01:00.0            # the group holding 0000:01:00.0\n"
+	"  iommugrp status --json\n"
+	"\n"
+	"Exit status: 0 success, 1 error, 2 usage error, 3 no such group or device.";
+
+struct main_state {
+	struct cli *cli;
+	int command_index;
+};
+
+static error_t parse_main(int key, char *arg, struct argp_state *state)
+{
+	struct main_state *ms = state->input;
+
+	(void)arg;
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = ms->cli;
+		break;
+	case ARGP_KEY_ARG:
+		/* The command: everything from here on is the command's to parse. */
+		ms->command_index = state->next - 1;
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child main_children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
+static const struct argp main_argp = { NULL, parse_main, "[COMMAND [ARG...]]", main_doc,
+				       main_children, NULL, NULL };
+
+struct positional {
+	const struct command_spec *spec;
+	char **args;
+	int count;
+};
+
+static error_t parse_positional(int key, char *arg, struct argp_state *state)
+{
+	struct positional *pos = state->input;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = pos->spec->cli;
+		if (pos->spec->options)
+			state->child_inputs[1] = pos->spec->input;
+		break;
+	case ARGP_KEY_ARG:
+		if (pos->count >= pos->spec->max_args)
+			argp_error(state, "unexpected argument '%s'", arg);
+		pos->args[pos->count++] = arg;
+		break;
+	case ARGP_KEY_END:
+		if (pos->count < pos->spec->min_args)
+			argp_error(state, "missing %s", pos->spec->args_doc);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Parses a command's arguments; common options may come before or after the command. */
+int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***ret_args,
+	      int *ret_count)
+{
+	const struct argp own = { spec->options, spec->parser, NULL, NULL, NULL, NULL, NULL };
+	const struct argp_child children[] = {
+		{ &common_argp, 0, NULL, 0 },
+		{ spec->options ? &own : NULL, 0, NULL, 0 },
+		{ 0 },
+	};
+	const struct argp argp = { NULL, parse_positional, spec->args_doc, spec->doc,
+				   children, NULL, NULL };
+	struct positional pos = { .spec = spec };
+
+	pos.args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!pos.args)
+		return -ENOMEM;
+	argp_parse(&argp, argc, argv, 0, NULL, &pos);
+	*ret_args = pos.args;
+	*ret_count = pos.count;
+	return 0;
+}
+
+void cli_error(const char *format, ...)
+{
+	va_list args;
+
+	fprintf(stderr, "%s: error: ", program_invocation_short_name);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+static void log_to_stderr(void *data, int priority, const char *file, int line,
+			  const char *fn, const char *format, va_list args)
+{
+	struct cli *cli = data;
+	const char *level = priority <= LOG_ERR ? "error" :
+			    priority == LOG_WARNING ? "warning" :
+			    priority <= LOG_INFO ? "info" : "debug";
+
+	if (priority <= LOG_ERR)
+		cli->errors++;
+	fprintf(stderr, "%s: %s: ", program_invocation_short_name, level);
+	if (priority == LOG_DEBUG)
+		fprintf(stderr, "%s:%d %s: ", file, line, fn);
+	vfprintf(stderr, format, args);
+	fputc('\n', stderr);
+}
+
+int cli_open_context(struct cli *cli)
+{
+	int r = iommugrp_new(cli->sysroot, &cli->ctx);
+
+	if (r < 0) {
+		cli_error("cannot open sysroot '%s': %s", cli->sysroot ? cli->sysroot : "/",
+			  strerror(-r));
+		return EXIT_ERROR;
+	}
+	iommugrp_set_log_fn(cli->ctx, log_to_stderr, cli);
+	return EXIT_OK;
+}
+
+bool cli_use_color(const struct cli *cli)
+{
+	if (cli->json || cli->color == COLOR_NEVER)
+		return false;
+	if (cli->color == COLOR_ALWAYS)
+		return true;
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+}
+
+/* Maps a failed target lookup to a message and an exit status. */
+int cli_target_error(const char *target, int r)
+{
+	switch (r) {
+	case -EINVAL:
+		if (strchr(target, ':') && target[strspn(target, "0123456789abcdefABCDEF:.")] == '\0')
+			cli_error("'%s' is not a PCI address: expected [DOMAIN:]BUS:DEVICE.FUNCTION "
+				  "in hex, like 0000:01:00.0 or 01:00.0",
+				  target);
+		else
+			cli_error("'%s' is not a group number, PCI address, device name or sysfs path",
+				  target);
+		return EXIT_USAGE;
+	case -ENOENT:
+		cli_error("%s: no such IOMMU group or device", target);
+		return EXIT_NOT_FOUND;
+	case -ENODEV:
+		cli_error("%s: the device is in no IOMMU group (is the IOMMU enabled for it?)",
+			  target);
+		return EXIT_NOT_FOUND;
+	default:
+		cli_error("%s: %s", target, strerror(-r));
+		return EXIT_ERROR;
+	}
+}
+
+/* Malformed data the library reported turns a clean run into an error. */
+int cli_exit_status(const struct cli *cli, int status)
+{
+	return status == EXIT_OK && cli->errors > 0 ? EXIT_ERROR : status;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { .color = COLOR_AUTO };
+	struct main_state ms = { .cli = &cli, .command_index = -1 };
+	const struct command *command;
+	char *saved_argv0;
+	char label[64];
+	int status;
+
+	setlocale(LC_ALL, "");
+	argp_err_exit_status = EXIT_USAGE;
+	if (argp_parse(&main_argp, argc, argv, ARGP_IN_ORDER, NULL, &ms) != 0)
+		return EXIT_USAGE;
+	if (ms.command_index < 0) {
+		status = cmd_list(&cli, 1, argv);
+		iommugrp_unref(cli.ctx);
+		return status;
+	}
+	command = find_command(argv[ms.command_index]);
+	if (!command) {
+		cli_error("unknown command '%s'", argv[ms.command_index]);
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			program_invocation_short_name);
+		return EXIT_USAGE;
+	}
+	/* argp names the program after argv[0] in its messages: "iommugrp show". */
+	snprintf(label, sizeof(label), "%s %s", program_invocation_short_name, command->name);
+	saved_argv0 = argv[ms.command_index];
+	argv[ms.command_index] = label;
+	status = command->run(&cli, argc - ms.command_index, argv + ms.command_index);
+	argv[ms.command_index] = saved_argv0;
+	iommugrp_unref(cli.ctx);
+	return status;
+}
