@@ -1,0 +1,339 @@
+# Host-side helpers for the VM harness (sourced by vmcheck, demo, fetch-kernels).
+# bash, meant to run under `set -euo pipefail`.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+VM_CACHE=${IOMMUGRP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommugrp}
+VM_KERNEL_CACHE=$VM_CACHE/vm-kernels
+# One boot may never outlive this (QEMU is killed); the guest also bounds each test file.
+VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-600}
+
+# Modules the guest loads at boot, by module name; dependencies come from modules.dep.
+# vfio* are loaded too so that later tests (vfio handoff) find them; names missing in a
+# kernel (vfio_virqfd is gone in 6.12, iommufd absent in 6.1) are skipped.
+VM_MODULES=(e1000 e1000e vfio vfio_iommu_type1 vfio_pci)
+
+log() { printf 'vm: %s\n' "$*" >&2; }
+die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
+
+# --- host tools, from Debian's apt only ------------------------------------------
+
+apt_lists_present() {
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
+apt_update_once() {
+	[[ ${VM_APT_UPDATED:-} == 1 ]] && return 0
+	log "apt-get update"
+	apt-get update -qq >&2 || die "apt-get update failed"
+	VM_APT_UPDATED=1
+}
+
+# ensure_host_packages CMD:PACKAGE...: install PACKAGE when CMD is missing.
+ensure_host_packages() {
+	local pair cmd pkg missing=()
+	for pair in "$@"; do
+		cmd=${pair%%:*} pkg=${pair#*:}
+		if [[ $cmd == /* ]]; then [[ -e $cmd ]] && continue
+		else command -v "$cmd" >/dev/null && continue; fi
+		missing+=("$pkg")
+	done
+	((${#missing[@]})) || return 0
+	[[ $(id -u) == 0 ]] || die "need root to install: ${missing[*]}"
+	apt_lists_present || apt_update_once
+	log "apt-get install ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt_update_once && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; } ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+ensure_vm_tools() {
+	# busybox-static, not busybox: the guest has no libc of its own for busybox.
+	local busybox_pkg=()
+	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
+		busybox_pkg=(/nonexistent-busybox-static:busybox-static)
+	ensure_host_packages qemu-system-x86_64:qemu-system-x86 cpio:cpio jq:jq depmod:kmod \
+		xz:xz-utils "${busybox_pkg[@]}"
+}
+
+# --- Debian kernels -------------------------------------------------------------------
+
+# Package name patterns per label (ERE for apt-cache search --names-only).
+debian_kernel_pattern() {
+	case $1 in
+	6.1) echo '^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' ;;
+	6.12) echo '^linux-image-6\.12\.[0-9]+\+deb12-amd64-unsigned$' ;;
+	*) die "unknown Debian kernel '$1' (want 6.1 or 6.12)" ;;
+	esac
+}
+
+# newest_kernel_package LABEL: prints "NAME VERSION" of the newest candidate in apt's lists.
+newest_kernel_package() {
+	local pattern names name version best= best_version=
+	pattern=$(debian_kernel_pattern "$1")
+	names=$(apt-cache search --names-only "$pattern" | awk '{print $1}')
+	if [[ -z $names ]]; then
+		apt_update_once
+		names=$(apt-cache search --names-only "$pattern" | awk '{print $1}')
+	fi
+	[[ -n $names ]] || return 1
+	for name in $names; do
+		version=$(apt-cache policy "$name" | awk '$1 == "Candidate:" {print $2}')
+		[[ -n $version && $version != "(none)" ]] || continue
+		if [[ -z $best ]] || dpkg --compare-versions "$version" gt "$best_version"; then
+			best=$name best_version=$version
+		fi
+	done
+	[[ -n $best ]] && echo "$best $best_version"
+}
+
+# As root, apt-get download would hand the download to user _apt, who cannot write to
+# root's cache (a noisy warning): download as root directly.
+apt_sandbox_opt() { [[ $(id -u) == 0 ]] && echo "-o APT::Sandbox::User=root"; true; }
+
+# fetch_debian_kernel LABEL: makes $VM_KERNEL_CACHE/LABEL hold the newest kernel for LABEL
+# (boot/vmlinuz-*, lib/modules/*) and prints that directory. The stamp is written last,
+# so a directory without it (interrupted download or extraction) is rebuilt.
+fetch_debian_kernel() {
+	local label=$1 dir=$VM_KERNEL_CACHE/$1 wanted tmp
+	if ! wanted=$(newest_kernel_package "$label"); then
+		# No apt metadata for it: an earlier complete download is still good.
+		[[ -f $dir/stamp ]] && { echo "$dir"; return 0; }
+		die "no package matches $(debian_kernel_pattern "$label") in apt's lists"
+	fi
+	if [[ -f $dir/stamp && $(<"$dir/stamp") == "$wanted" ]]; then
+		echo "$dir"
+		return 0
+	fi
+	log "fetching ${wanted% *} (${wanted#* }) into $dir"
+	mkdir -p "$VM_KERNEL_CACHE"
+	tmp=$(mktemp -d "$VM_KERNEL_CACHE/.fetch-$label.XXXXXX")
+	# apt-get download drops privileges to _apt, which must be able to write there.
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get download -qq $(apt_sandbox_opt) "${wanted% *}=${wanted#* }" >&2) ||
+		{ apt_update_once && (cd "$tmp" && apt-get download -qq $(apt_sandbox_opt) "${wanted% *}=${wanted#* }" >&2); } ||
+		{ rm -rf "$tmp"; die "apt-get download ${wanted% *} failed"; }
+	mkdir "$tmp/root"
+	dpkg -x "$tmp"/*.deb "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x failed"; }
+	rm -f "$tmp"/*.deb
+	compgen -G "$tmp/root/boot/vmlinuz-*" >/dev/null || { rm -rf "$tmp"; die "no vmlinuz in ${wanted% *}"; }
+	# The package leaves modules.dep to depmod at install time: make it here.
+	local release
+	for release in "$tmp"/root/lib/modules/*; do
+		depmod -b "$tmp/root" "${release##*/}" || { rm -rf "$tmp"; die "depmod ${release##*/} failed"; }
+	done
+	rm -rf "$dir"
+	mv "$tmp/root" "$dir"
+	rm -rf "$tmp"
+	echo "$wanted" >"$dir/stamp"
+	echo "$dir"
+}
+
+# --- initramfs --------------------------------------------------------------------------
+
+# resolve_modules MODDIR NAME...: module files (relative to MODDIR) for NAME and their
+# dependencies, dependencies first, each once. Unknown names are skipped.
+resolve_modules() {
+	local moddir=$1
+	shift
+	awk -v want="$*" '
+		function norm(s) { gsub(/-/, "_", s); return s }
+		function modname(path,   n) { n = path; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n); return norm(n) }
+		{ sub(/:$/, "", $1); path[modname($1)] = $1; line[modname($1)] = $0 }
+		function visit(name,   n, i, parts) {
+			if (!(name in path) || (name in seen)) return
+			seen[name] = 1
+			n = split(line[name], parts, /[ :]+/)
+			for (i = 2; i <= n; i++) if (parts[i] != "") visit(modname(parts[i]))
+			print path[name]
+		}
+		END { n = split(want, names, " "); for (i = 1; i <= n; i++) visit(norm(names[i])) }
+	' "$moddir/modules.dep"
+}
+
+# copy_with_libs ROOT FILE DEST: copies an ELF program or library to ROOT/DEST plus every
+# shared library ldd resolves (kept at their host paths, so the loader finds them).
+copy_with_libs() {
+	local root=$1 file=$2 dest=$3 lib
+	install -D -m 755 "$file" "$root/$dest"
+	while read -r lib; do
+		# The project's own library goes to /usr/lib (build_initramfs), not to a /work path.
+		[[ $lib == "$REPO_DIR"/build/* ]] && continue
+		[[ -e $root$lib ]] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+	done < <(LD_LIBRARY_PATH="$REPO_DIR/build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$file" |
+		awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}')
+}
+
+# build_initramfs OUT KERNEL_MODDIR|-: writes an uncompressed cpio (fast to unpack under TCG).
+# KERNEL_MODDIR is the kernel's lib/modules/<release> directory, or - for a kernel with
+# everything built in.
+build_initramfs() {
+	local out=$1 moddir=$2 root release rel
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,etc,usr/bin,usr/lib}
+	install -m 755 /bin/busybox "$root/bin/busybox"
+	install -m 755 "$VM_DIR/guest-init" "$root/init"
+
+	if [[ $moddir != - ]]; then
+		release=$(basename "$moddir")
+		mkdir -p "$root/lib/modules/$release"
+		cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$release/" 2>/dev/null || true
+		while read -r rel; do
+			install -D -m 644 "$moddir/$rel" "$root/lib/modules/$release/$rel"
+			# busybox insmod/modprobe cannot read compressed modules: store them plain.
+			case $rel in
+			*.xz) xz -d "$root/lib/modules/$release/$rel" ;;
+			*.zst) zstd -q -d --rm "$root/lib/modules/$release/$rel" ;;
+			*.gz) gzip -d "$root/lib/modules/$release/$rel" ;;
+			esac
+		done < <(resolve_modules "$moddir" "${VM_MODULES[@]}")
+		# Indexes for busybox modprobe and for libkmod (used by iommugrp to load vfio-pci).
+		depmod -b "$root" "$release"
+		printf '%s\n' "${VM_MODULES[@]}" >"$root/etc/vm-modules"
+	fi
+
+	# vmcheck clears VM_INCLUDE_IOMMUGRP when the build failed: never test a stale binary.
+	if [[ ${VM_INCLUDE_IOMMUGRP:-1} == 1 && -x $REPO_DIR/build/iommugrp ]]; then
+		local so
+		for so in "$REPO_DIR"/build/libiommugrp.so*; do
+			[[ -e $so ]] && cp -P "$so" "$root/usr/lib/"
+		done
+		copy_with_libs "$root" "$REPO_DIR/build/iommugrp" /usr/bin/iommugrp
+	fi
+	copy_with_libs "$root" "$(command -v jq)" /usr/bin/jq
+	# Vendor and model names come from udev's hwdb.
+	[[ -f /usr/lib/udev/hwdb.bin ]] && install -D -m 644 /usr/lib/udev/hwdb.bin "$root/usr/lib/udev/hwdb.bin"
+
+	mkdir -p "$root/tests"
+	cp -r "$VM_DIR/guest" "$VM_DIR/guest-demo" "$root/tests/"
+
+	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out"
+	rm -rf "$root"
+}
+
+# --- QEMU ---------------------------------------------------------------------------------
+
+# run_vm KERNEL INITRD CONSOLE_LOG RESULTS_LOG MODE: boots and waits (bounded). Prints
+# nothing; returns QEMU's status (124 when the timeout killed it).
+# Topology (group numbers as seen on Debian kernels):
+#   00:02.0 e1000e alone in its group (single-device, driver bound), on hub 0
+#   00:03.0 pcie-pci-bridge + 01:01.0 e1000 (on hub 0) + 01:02.0 e1000: one multi-device group
+#   00:1f.*  ICH9 multi-function device (q35 built-in): one group
+run_vm() {
+	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5
+	: >"$results_log"
+	timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
+		-accel tcg -cpu max -m 1024 -smp 1 \
+		-machine q35,kernel-irqchip=split \
+		-device intel-iommu,intremap=on \
+		-display none -monitor none -no-reboot -net none \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 vm.mode=$mode" \
+		-serial "file:$console_log" -serial "file:$results_log" \
+		-netdev hubport,hubid=0,id=hub0-e1000e \
+		-netdev hubport,hubid=0,id=hub0-e1000 \
+		-device e1000e,addr=02.0,netdev=hub0-e1000e,romfile= \
+		-device pcie-pci-bridge,id=br1,addr=03.0 \
+		-device e1000,bus=br1,addr=01.0,netdev=hub0-e1000,romfile= \
+		-device e1000,bus=br1,addr=02.0,romfile= \
+		</dev/null
+}
+
+# --- kernels by SPEC, boots with results --------------------------------------------------
+
+# bzimage_release FILE: the kernel release a bzImage announces in its setup header, or nothing.
+bzimage_release() {
+	local offset
+	[[ $(dd if="$1" bs=1 skip=$((0x202)) count=4 2>/dev/null) == HdrS ]] || return 0
+	offset=$(od -An -tu2 -j $((0x20E)) -N2 "$1" | tr -d ' ')
+	dd if="$1" bs=1 skip=$((offset + 0x200)) count=128 2>/dev/null | tr '\0' '\n' | head -n 1 | awk '{print $1}'
+}
+
+# resolve_kernel SPEC: sets KERNEL_IMAGE, KERNEL_MODDIR (- when all built in), KERNEL_LABEL,
+# KERNEL_DESC. SPEC: 6.1, 6.12, or the path of a bzImage built with everything needed built in.
+resolve_kernel() {
+	local spec=$1 dir release
+	case $spec in
+	6.1 | 6.12)
+		dir=$(fetch_debian_kernel "$spec")
+		KERNEL_IMAGE=$(compgen -G "$dir/boot/vmlinuz-*" | head -n 1)
+		KERNEL_MODDIR=$(compgen -G "$dir/lib/modules/*" | head -n 1)
+		KERNEL_LABEL=debian-$spec
+		KERNEL_DESC="$(<"$dir/stamp") ($(basename "$KERNEL_MODDIR"))"
+		;;
+	*)
+		[[ -f $spec ]] || die "kernel '$spec': no such file (want 6.1, 6.12 or a bzImage path)"
+		KERNEL_IMAGE=$(readlink -f "$spec")
+		KERNEL_MODDIR=-
+		release=$(bzimage_release "$KERNEL_IMAGE")
+		KERNEL_LABEL=${release:-$spec}
+		KERNEL_DESC="$KERNEL_IMAGE${release:+ ($release)}"
+		;;
+	esac
+	[[ -n $KERNEL_IMAGE && -n $KERNEL_MODDIR ]] || die "kernel '$spec': cache is incomplete"
+}
+
+# boot_and_stream LOGDIR MODE: builds the initramfs for the resolved kernel, boots it, and
+# streams the guest's result lines (not the kernel log) to stdout while it runs.
+# LOGDIR gets initrd, console.log (ttyS0), results.log (ttyS1), qemu.log. Returns QEMU's status.
+boot_and_stream() {
+	local logdir=$1 mode=$2 qemu_pid rc=0
+	mkdir -p "$logdir"
+	build_initramfs "$logdir/initrd" "$KERNEL_MODDIR"
+	: >"$logdir/results.log"
+	run_vm "$KERNEL_IMAGE" "$logdir/initrd" "$logdir/console.log" "$logdir/results.log" "$mode" \
+		2>"$logdir/qemu.log" &
+	qemu_pid=$!
+	tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$logdir/results.log" |
+		awk '{ sub(/\r$/, "") } /^@@DMESG-BEGIN/ { quiet = 1 } /^@@DMESG-END/ { quiet = 0; next }
+			!quiet && !/^@@/ { print; fflush() }'
+	wait "$qemu_pid" || rc=$?
+	# The file can be complete only now (tail may stop before its last read).
+	return "$rc"
+}
+
+# explain_boot_failure LOGDIR STATUS: says what went wrong when the guest never finished.
+explain_boot_failure() {
+	local logdir=$1 rc=$2
+	if ((rc == 124 || rc == 137)); then
+		echo "QEMU was killed after ${VM_BOOT_TIMEOUT}s (IOMMUGRP_VM_TIMEOUT): the guest hung"
+	elif ((rc != 0)); then
+		echo "QEMU failed with status $rc"
+	elif ! grep -q '^@@VM-START' "$logdir/results.log"; then
+		echo "the kernel stopped before running /init (panic or no console?)"
+	else
+		echo "the guest powered off before finishing its tests"
+	fi
+	if [[ -s $logdir/qemu.log ]]; then
+		echo "--- QEMU stderr ($logdir/qemu.log)"
+		grep -v -e 'is not connected to host network' -e 'has no peer' "$logdir/qemu.log" | tail -n 20
+	fi
+	echo "--- kernel console, last 40 lines ($logdir/console.log)"
+	tr -d '\r' <"$logdir/console.log" | tail -n 40
+	echo "---"
+}
+
+# guest_dmesg LOGDIR: the kernel log the guest printed at its end.
+guest_dmesg() {
+	tr -d '\r' <"$1/results.log" | sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/p' | sed '1d;$d'
+}
+
+# build_iommugrp: runs the project's build; false when it failed or there is no Makefile.
+# Sets VM_INCLUDE_IOMMUGRP=0 unless build/iommugrp is up to date with its sources (even a
+# failed "make all" may have built it: -k keeps going past unrelated targets).
+build_iommugrp() {
+	VM_INCLUDE_IOMMUGRP=0
+	if [[ ! -f $REPO_DIR/Makefile ]]; then
+		log "no Makefile yet: booting without iommugrp"
+		return 1
+	fi
+	log "make -C $REPO_DIR all"
+	local rc=0
+	make -k -C "$REPO_DIR" all >&2 || rc=$?
+	if make -q -C "$REPO_DIR" build/iommugrp 2>/dev/null; then
+		VM_INCLUDE_IOMMUGRP=1
+	else
+		log "build/iommugrp is missing or out of date: booting without it"
+	fi
+	return "$rc"
+}
