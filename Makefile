@@ -39,7 +39,7 @@ LIBNAME = libiommugrp.so
 LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check check-unit check-cli check-valgrind check-sanitize check-install \
+.PHONY: all deps check check-unit check-cli check-valgrind check-sanitize check-install \
 	check-pkgbuild check-man check-completions vmcheck demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
 
@@ -74,7 +74,7 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 
 # --- tests -------------------------------------------------------------------
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-RUN_ENV = LD_LIBRARY_PATH=$(CURDIR)/$(B) IOMMUGRP=$(CURDIR)/$(B)/iommugrp
+RUN_ENV = LD_LIBRARY_PATH=$(abspath $(B)) IOMMUGRP=$(abspath $(B))/iommugrp
 
 check-unit: $(UNIT_BINS)
 	tests/unit/run $(UNIT_BINS)
@@ -95,7 +95,7 @@ check-valgrind: all
 	$(RUN_ENV) IOMMUGRP_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" tests/cli/run
 
 check-install: all
-	tests/check-install
+	B=$(abspath $(B)) tests/check-install
 
 check-pkgbuild:
 	tests/check-pkgbuild
@@ -106,8 +106,18 @@ vmcheck: all
 demo:
 	tests/vm/demo
 
-check: check-unit check-cli check-man check-completions check-sanitize check-valgrind \
-	check-install check-pkgbuild vmcheck
+# Debian packages for building and testing (a no-op when present or not on Debian).
+deps:
+	scripts/install-deps
+
+# PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs.
+CHECKS = check-unit check-cli check-man check-completions check-sanitize check-valgrind \
+	check-install
+ifndef IOMMUGRP_NESTED_CHECK
+CHECKS += check-pkgbuild vmcheck
+endif
+check: deps
+	$(MAKE) -k $(CHECKS)
 	@echo "make check: all suites passed"
 
 # --- install -----------------------------------------------------------------
