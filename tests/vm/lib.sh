@@ -8,10 +8,11 @@ VM_KERNEL_CACHE=$VM_CACHE/vm-kernels
 # One boot may never outlive this (QEMU is killed); the guest also bounds each test file.
 VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-600}
 
-# Modules the guest loads at boot, by module name; dependencies come from modules.dep.
-# vfio* are loaded too so that later tests (vfio handoff) find them; names missing in a
-# kernel (vfio_virqfd is gone in 6.12, iommufd absent in 6.1) are skipped.
-VM_MODULES=(e1000 e1000e vfio vfio_iommu_type1 vfio_pci)
+# Modules put into the guest (Debian kernels), by name; dependencies come from modules.dep
+# (vfio_virqfd on 6.1, iommufd on 6.12, ...). The NIC drivers are loaded at boot; vfio is
+# only shipped, so that tests can watch iommugrp load vfio-pci itself.
+VM_MODULES_LOADED=(e1000 e1000e)
+VM_MODULES_SHIPPED=(vfio vfio_iommu_type1 vfio_pci)
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
@@ -186,10 +187,13 @@ build_initramfs() {
 			*.zst) zstd -q -d --rm "$root/lib/modules/$release/$rel" ;;
 			*.gz) gzip -d "$root/lib/modules/$release/$rel" ;;
 			esac
-		done < <(resolve_modules "$moddir" "${VM_MODULES[@]}")
+		done < <(resolve_modules "$moddir" "${VM_MODULES_LOADED[@]}" "${VM_MODULES_SHIPPED[@]}")
 		# Indexes for busybox modprobe and for libkmod (used by iommugrp to load vfio-pci).
 		depmod -b "$root" "$release"
-		printf '%s\n' "${VM_MODULES[@]}" >"$root/etc/vm-modules"
+		printf '%s\n' "${VM_MODULES_LOADED[@]}" >"$root/etc/vm-modules"
+		# As on an installed system: iommugrp status reads the boot policy from it.
+		[[ -f $moddir/../../../boot/config-$release ]] &&
+			install -D -m 644 "$moddir/../../../boot/config-$release" "$root/boot/config-$release"
 	fi
 
 	# vmcheck clears VM_INCLUDE_IOMMUGRP when the build failed: never test a stale binary.
@@ -202,7 +206,8 @@ build_initramfs() {
 	fi
 	copy_with_libs "$root" "$(command -v jq)" /usr/bin/jq
 	# Vendor and model names come from udev's hwdb.
-	[[ -f /usr/lib/udev/hwdb.bin ]] && install -D -m 644 /usr/lib/udev/hwdb.bin "$root/usr/lib/udev/hwdb.bin"
+	# (/lib/udev/hwdb.bin: one of the places libudev looks, /lib being no symlink here)
+	[[ -f /lib/udev/hwdb.bin ]] && install -D -m 644 /lib/udev/hwdb.bin "$root/lib/udev/hwdb.bin"
 
 	mkdir -p "$root/tests"
 	cp -r "$VM_DIR/guest" "$VM_DIR/guest-demo" "$root/tests/"

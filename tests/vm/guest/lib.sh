@@ -209,3 +209,57 @@ have_iommugrp() {
 	fail "$1" "iommugrp is not in the guest: build/iommugrp was missing when the initramfs was made"
 	return 1
 }
+
+# assert_same NAME EXPECTED ACTUAL: multi-line comparison; a failure shows the diff.
+assert_same() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		echo "$2" >/tmp/expected.$$
+		echo "$3" >/tmp/actual.$$
+		fail "$1" "output differs from the kernel's view (- kernel, + iommugrp):
+$(diff -U0 /tmp/expected.$$ /tmp/actual.$$ | grep '^[-+][^-+]' | head -n 20)"
+		rm -f /tmp/expected.$$ /tmp/actual.$$
+	fi
+}
+
+# ---- the kernel's view as iommugrp should report it (busybox only) --------------------
+# device_viable BDF: "true" when the device does not keep VFIO from using its group:
+# unbound, or bound to a driver that manages DMA itself (5.19+: driver_managed_dma).
+device_viable() {
+	case $(driver_of "$1") in
+	"" | vfio-pci | pci-stub | pcieport) echo true ;;
+	*) echo false ;;
+	esac
+}
+group_viable() {
+	local d
+	for d in $(group_members "$1"); do
+		[ "$(device_viable "$d")" = true ] || { echo false; return; }
+	done
+	echo true
+}
+# kernel_group_rows: "GROUP TYPE DEVICES VIABLE PATH", one line per group.
+kernel_group_rows() {
+	local g
+	for g in $(all_groups); do
+		echo "$g $(group_type "$g") $(group_members "$g" | wc -l) $(group_viable "$g") $GROUPS_DIR/$g"
+	done
+}
+# kernel_device_rows: "NAME GROUP DRIVER ID SUBSYSTEM CLASSID VIABLE OVERRIDE PATH" per device.
+kernel_device_rows() {
+	local g d p override
+	for g in $(all_groups); do
+		for d in $(group_members "$g"); do
+			p=$PCI_DIR/$d
+			override=$(cat "$p/driver_override" 2>/dev/null)
+			[ "$override" = "(null)" ] && override=
+			echo "$d $g $(driver_of "$d") $(sed 's/^0x//' "$p/vendor"):$(sed 's/^0x//' "$p/device")" \
+				"$(basename "$(readlink "$p/subsystem")") $(cat "$p/class") $(device_viable "$d")" \
+				"$override $(readlink -f "$p")"
+		done
+	done
+}
+# The same rows from `iommugrp list --json` (on stdin); JSON null reads as empty.
+JQ_GROUP_ROWS='.iommugroups[] | [.group, .type, .devices, .viable, .path] | map(if . == null then "" else tostring end) | join(" ")'
+JQ_DEVICE_ROWS='.iommugroups[] | .children[]? | [.name, .group, .driver, .id, .subsystem, .classid, .viable, .override, .path] | map(if . == null then "" else tostring end) | join(" ")'
