@@ -209,6 +209,9 @@ build_initramfs() {
 	# (/lib/udev/hwdb.bin: one of the places libudev looks, /lib being no symlink here)
 	[[ -f /lib/udev/hwdb.bin ]] && install -D -m 644 /lib/udev/hwdb.bin "$root/lib/udev/hwdb.bin"
 
+	# C.UTF-8 for the demo's tree lines on a UTF-8 terminal (guest-init sets LANG on vm.utf8=1).
+	[[ -d /usr/lib/locale/C.utf8 ]] && mkdir -p "$root/usr/lib/locale" && cp -r /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
+
 	mkdir -p "$root/tests"
 	cp -r "$VM_DIR/guest" "$VM_DIR/guest-demo" "$root/tests/"
 
@@ -219,7 +222,8 @@ build_initramfs() {
 # --- QEMU ---------------------------------------------------------------------------------
 
 # run_vm KERNEL INITRD CONSOLE_LOG RESULTS_LOG MODE: boots and waits (bounded). Prints
-# nothing; returns QEMU's status (124 when the timeout killed it).
+# nothing; returns QEMU's status (124 when the timeout killed it). VM_APPEND_EXTRA adds
+# kernel parameters (the guest reads vm.columns=N, vm.color=1, vm.utf8=1).
 # Topology (group numbers as seen on Debian kernels):
 #   00:02.0 e1000e alone in its group (single-device, driver bound), on hub 0
 #   00:03.0 pcie-pci-bridge + 01:01.0 e1000 (on hub 0) + 01:02.0 e1000: one multi-device group
@@ -233,7 +237,7 @@ run_vm() {
 		-device intel-iommu,intremap=on \
 		-display none -monitor none -no-reboot -net none \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 vm.mode=$mode" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
 		-serial "file:$console_log" -serial "file:$results_log" \
 		-netdev hubport,hubid=0,id=hub0-e1000e \
 		-netdev hubport,hubid=0,id=hub0-e1000 \
