@@ -17,6 +17,9 @@ enum exit_code {
 	EXIT_ERROR = 1,	    /* the system could not be read, or reported malformed data */
 	EXIT_USAGE = 2,	    /* bad option, argument, address or policy */
 	EXIT_NOT_FOUND = 3, /* no such group or device */
+	EXIT_REFUSED = 4,   /* a precondition failed: nothing was changed */
+	EXIT_ROLLED_BACK = 5, /* a step failed; everything was put back as it was */
+	EXIT_INCOMPLETE = 6,  /* a step failed and the rollback did not finish */
 };
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
@@ -98,5 +101,14 @@ void json_bool(struct json *j, const char *key, bool value);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_set_policy(struct cli *cli, int argc, char **argv);
+
+/* change.c: printing and confirming planned changes (set-policy, vfio-bind, ...). */
+void change_print_plan(FILE *out, struct iommugrp_change *change);
+void change_json(struct json *j, struct iommugrp_change *change);
+int change_exit_status(struct iommugrp_change *change);
+void change_report(struct iommugrp_change *change);
+bool change_needs_unbind(struct iommugrp_change *change);
+bool confirm(const char *question);
 
 #endif

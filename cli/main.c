@@ -76,6 +76,7 @@ const struct command commands[] = {
 	{ "list", cmd_list, "List every IOMMU group and its devices (the default)" },
 	{ "show", cmd_show, "Show everything about one group" },
 	{ "status", cmd_status, "Is an IOMMU active; kernel rules, boot policy, vfio-pci" },
+	{ "set-policy", cmd_set_policy, "Switch a group's DMA policy" },
 	{ NULL, NULL, NULL },
 };
 
@@ -85,6 +86,8 @@ static const char main_doc[] =
 	"  list                 List every IOMMU group and its devices (the default)\n"
 	"  show TARGET          Show everything about one group\n"
 	"  status               Is an IOMMU active; kernel rules, boot policy, vfio-pci\n"
+	"  set-policy TARGET POLICY\n"
+	"                       Switch a group's DMA policy: identity, DMA, DMA-FQ, auto\n"
 	"\n"
 	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0), a device\n"
 	"name (AMDI0010:00) or a sysfs device path (/sys/bus/pci/devices/0000:01:00.0).\n"
@@ -95,8 +98,10 @@ static const char main_doc[] =
 	"  iommugrp -o GROUP,NAME,DRIVER -l # chosen columns, one row each\n"
 	"  iommugrp show 01:00.0            # the group holding 0000:01:00.0\n"
 	"  iommugrp status --json\n"
+	"  iommugrp set-policy --dry-run 3 identity\n"
 	"\n"
-	"Exit status: 0 success, 1 error, 2 usage error, 3 no such group or device.";
+	"Exit status: 0 success, 1 error, 2 usage error, 3 no such group or device,\n"
+	"4 refused (nothing changed), 5 failed and rolled back, 6 rollback incomplete.";
 
 struct main_state {
 	struct cli *cli;

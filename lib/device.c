@@ -273,3 +273,11 @@ EXPORT const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state)
 	}
 	return NULL;
 }
+
+void device_forget_state(struct iommugrp_device *device)
+{
+	free(device->driver);
+	free(device->driver_override);
+	device->driver = device->driver_override = NULL;
+	device->loaded_driver = device->loaded_override = 0;
+}

@@ -35,6 +35,7 @@ void group_free(struct iommugrp_group *group)
 	for (size_t i = 0; i < group->n_devices; i++)
 		device_free(group->devices[i]);
 	free(group->devices);
+	users_free(group);
 	free(group->regions);
 	free(group->type);
 	free(group->name);
@@ -331,4 +332,15 @@ EXPORT bool iommugrp_group_is_viable(struct iommugrp_group *group)
 		if (iommugrp_device_get_vfio_state(d) == IOMMUGRP_VFIO_KERNEL_DRIVER)
 			return false;
 	return true;
+}
+
+void group_forget_state(struct iommugrp_group *group)
+{
+	free(group->type);
+	group->type = NULL;
+	group->type_err = 0;
+	group->loaded_type = 0;
+	users_free(group);
+	for (size_t i = 0; i < group->n_devices; i++)
+		device_forget_state(group->devices[i]);
 }

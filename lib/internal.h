@@ -38,6 +38,12 @@ struct iommugrp_device {
 	char *vendor_name, *model_name, *class_name;
 };
 
+struct iommugrp_user {
+	unsigned int pid;
+	char *comm;
+	char *file; /* the VFIO file it holds open */
+};
+
 struct iommugrp_group {
 	struct iommugrp_ctx *ctx;
 	unsigned int number;
@@ -45,7 +51,7 @@ struct iommugrp_group {
 	char *display_syspath;
 
 	unsigned loaded_type : 1, loaded_name : 1, loaded_regions : 1,
-		loaded_devices : 1;
+		loaded_devices : 1, loaded_users : 1;
 	int type_err;
 	char *type;
 	char *name;
@@ -55,6 +61,9 @@ struct iommugrp_group {
 	int devices_err;
 	struct iommugrp_device **devices;
 	size_t n_devices;
+	int users_err;
+	struct iommugrp_user *users;
+	size_t n_users;
 };
 
 struct iommugrp_ctx {
@@ -105,6 +114,7 @@ int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
 int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir,
 		   char ***ret_names, size_t *ret_count);
 int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path);
+int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *value);
 void strv_free(char **strv, size_t count);
 
 /* parse.c: pure parsers, unit-tested. */
@@ -139,6 +149,12 @@ struct iommugrp_device *device_new(struct iommugrp_group *group,
 				   const char *name, const char *syspath);
 void device_free(struct iommugrp_device *device);
 struct iommugrp_group *ctx_find_group(struct iommugrp_ctx *ctx, unsigned int number);
+/* Drops what was read of a group's changing state (type, drivers, overrides, users). */
+void group_forget_state(struct iommugrp_group *group);
+void device_forget_state(struct iommugrp_device *device);
+
+/* users.c */
+void users_free(struct iommugrp_group *group);
 
 /* hwdb.c */
 void hwdb_lookup_names(struct iommugrp_device *device);

@@ -156,6 +156,16 @@ bool iommugrp_group_is_viable(struct iommugrp_group *group);
 /* Drivers that set driver_managed_dma (they do not claim the group's DMA). */
 bool iommugrp_driver_manages_dma(const char *driver);
 
+/*
+ * Processes holding the group's VFIO files open (/dev/vfio/N, or a member's
+ * /dev/vfio/devices/vfioX): the group's users. Needs the right to read other
+ * processes' /proc/PID/fd (root); others' processes are otherwise not seen.
+ */
+int iommugrp_group_get_user_count(struct iommugrp_group *group);
+int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index,
+			    unsigned int *ret_pid, const char **ret_command,
+			    const char **ret_file);
+
 /* Policies ------------------------------------------------------------------ */
 
 enum iommugrp_policy {
@@ -208,6 +218,73 @@ enum iommugrp_module_state {
 int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
 				enum iommugrp_module_state *ret_state);
 const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
+
+/* Changes ------------------------------------------------------------------ */
+
+/*
+ * A change to one group, planned first and applied as one transaction: every
+ * sysfs write is verified, and any failure rolls the group back to the state
+ * it was planned from. Plans are made without writing anything.
+ */
+struct iommugrp_change;
+
+enum iommugrp_step_kind {
+	IOMMUGRP_STEP_UNBIND,	  /* write the device name to <driver>/unbind */
+	IOMMUGRP_STEP_WRITE_TYPE, /* write the policy to the group's type, read it back */
+	IOMMUGRP_STEP_BIND,	  /* write the device name to <driver>/bind, check the link */
+};
+
+enum iommugrp_outcome {
+	IOMMUGRP_OUTCOME_PLANNED,     /* not applied yet */
+	IOMMUGRP_OUTCOME_DONE,	      /* applied and verified */
+	IOMMUGRP_OUTCOME_UNCHANGED,   /* the group already was as asked */
+	IOMMUGRP_OUTCOME_REFUSED,     /* a precondition failed: nothing was written */
+	IOMMUGRP_OUTCOME_ROLLED_BACK, /* a step failed; the group is as it was */
+	IOMMUGRP_OUTCOME_INCOMPLETE,  /* a step failed and so did part of the rollback */
+};
+
+/*
+ * Plans switching @group's DMA policy. Succeeds also when the change would be
+ * refused: see iommugrp_change_get_refusal(). -errno only when planning
+ * itself failed (memory, unreadable sysfs).
+ */
+int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
+			       struct iommugrp_change **ret_change);
+struct iommugrp_change *iommugrp_change_ref(struct iommugrp_change *change);
+struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *change);
+
+/*
+ * 0 when the change can be applied, else the errno the kernel would give or
+ * the reason it must not be tried (-EBUSY in use, -EINVAL not possible on this
+ * kernel, -EACCES missing privileges, -EOPNOTSUPP no writable type), with a
+ * sentence saying why and what would make it work.
+ */
+int iommugrp_change_get_refusal(const struct iommugrp_change *change, const char **ret_reason);
+/* True when the group already is as asked: applying changes nothing. */
+bool iommugrp_change_is_noop(const struct iommugrp_change *change);
+/* The type before, and after applying (NULL before). */
+const char *iommugrp_change_get_old_type(const struct iommugrp_change *change);
+const char *iommugrp_change_get_new_type(const struct iommugrp_change *change);
+
+/* The planned writes, in order. @ret_path is the file, @ret_value what is written. */
+unsigned int iommugrp_change_get_step_count(const struct iommugrp_change *change);
+int iommugrp_change_get_step(const struct iommugrp_change *change, unsigned int index,
+			     enum iommugrp_step_kind *ret_kind, const char **ret_device,
+			     const char **ret_driver, const char **ret_path,
+			     const char **ret_value);
+
+/*
+ * Applies the plan under the group's lock (/run/iommugrp/group-N.lock below
+ * the sysroot). Returns 0 when done or unchanged, else the failure's -errno;
+ * the outcome says what state the group was left in.
+ */
+int iommugrp_change_apply(struct iommugrp_change *change);
+enum iommugrp_outcome iommugrp_change_get_outcome(const struct iommugrp_change *change);
+const char *iommugrp_outcome_to_string(enum iommugrp_outcome outcome);
+/* The failure: device, file, errno and the kernel's own reason when it logged one. */
+const char *iommugrp_change_get_error(const struct iommugrp_change *change);
+/* After IOMMUGRP_OUTCOME_INCOMPLETE: what is left and how to fix it. */
+const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
 
 #ifdef __cplusplus
 }

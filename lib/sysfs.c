@@ -199,3 +199,23 @@ int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path)
 {
 	return faccessat(ctx->rootfd, path, F_OK, 0) == 0 ? 0 : -errno;
 }
+
+/* One write(2) of the whole value, as sysfs stores expect. */
+int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *value)
+{
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = openat(ctx->rootfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != len)
+		r = -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
