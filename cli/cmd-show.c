@@ -46,6 +46,43 @@ static void explain_device(FILE *out, struct iommugrp_device *device)
 	}
 }
 
+static void print_users_text(struct iommugrp_group *group)
+{
+	int n = iommugrp_group_get_user_count(group);
+
+	if (n <= 0) {
+		printf("  users:   %s\n", n == 0 ? "none" : "unknown (cannot read /proc)");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *comm, *file;
+		unsigned int pid;
+
+		iommugrp_group_get_user(group, (unsigned)i, &pid, &comm, &file);
+		printf("  %s process %u (%s) holds %s open\n", i ? "        " : "users:  ", pid, comm,
+		       file);
+	}
+}
+
+static void json_users(struct json *j, struct iommugrp_group *group)
+{
+	int n = iommugrp_group_get_user_count(group);
+
+	json_array_begin(j, "users");
+	for (int i = 0; i < n; i++) {
+		const char *comm, *file;
+		unsigned int pid;
+
+		iommugrp_group_get_user(group, (unsigned)i, &pid, &comm, &file);
+		json_object_begin(j, NULL);
+		json_uint(j, "pid", pid);
+		json_string(j, "command", comm);
+		json_string(j, "file", file);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void print_regions_text(FILE *out, struct iommugrp_group *group)
 {
 	int n = iommugrp_group_get_region_count(group);
@@ -88,6 +125,7 @@ static int print_text(struct cli *cli, const struct column_set *set,
 		printf("  note:    %s is one of %d devices in this group; the group is the unit "
 		       "of isolation\n",
 		       iommugrp_device_get_name(named), ndev);
+	print_users_text(group);
 	printf("  viable:  %s\n", iommugrp_group_is_viable(group) ? "yes" : "no");
 	while ((device = iommugrp_group_device_next(group, device)))
 		explain_device(stdout, device);
@@ -158,6 +196,7 @@ static int print_json(struct iommugrp_group *group, struct iommugrp_device *name
 		json_device(&j, device);
 	json_array_end(&j);
 	json_regions(&j, group);
+	json_users(&j, group);
 	json_object_end(&j);
 	json_end(&j);
 	return EXIT_OK;
