@@ -120,6 +120,8 @@ static int print_text(struct cli *cli, const struct column_set *set,
 	printf("  type:    %s\n", type);
 	if (name)
 		printf("  name:    %s\n", name);
+	if (iommugrp_group_get_dma_owner(group))
+		printf("  dma owner: %s\n", iommugrp_group_get_dma_owner(group));
 	printf("  devices: %d\n", ndev < 0 ? 0 : ndev);
 	if (named && ndev > 1)
 		printf("  note:    %s is one of %d devices in this group; the group is the unit "
@@ -189,6 +191,7 @@ static int print_json(struct iommugrp_group *group, struct iommugrp_device *name
 	json_string(&j, "path", iommugrp_group_get_syspath(group));
 	json_string(&j, "type", iommugrp_group_get_type(group, &type) == 0 ? type : NULL);
 	json_string(&j, "name", iommugrp_group_get_name(group));
+	json_string(&j, "dma_owner", iommugrp_group_get_dma_owner(group));
 	json_string(&j, "target", named ? iommugrp_device_get_name(named) : NULL);
 	json_bool(&j, "viable", iommugrp_group_is_viable(group));
 	json_array_begin(&j, "devices");

@@ -12,6 +12,7 @@ struct status {
 	const char *release;
 	int rules_ok;
 	enum iommugrp_type_rules rules;
+	bool patched;
 	int policy_ok;
 	enum iommugrp_policy policy;
 	const char *policy_source;
@@ -26,12 +27,16 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 	if (iommugrp_kernel_get_release(ctx, &st->release) < 0)
 		st->release = NULL;
 	st->rules_ok = iommugrp_kernel_get_type_rules(ctx, &st->rules) == 0;
+	st->patched = iommugrp_kernel_has_claim_patch(ctx);
 	st->policy_ok = iommugrp_kernel_get_boot_policy(ctx, &st->policy, &st->policy_source) == 0;
 	st->vfio_ok = iommugrp_vfio_pci_get_state(ctx, &st->vfio) == 0;
 }
 
-static const char *rules_explanation(enum iommugrp_type_rules rules)
+static const char *rules_explanation(enum iommugrp_type_rules rules, bool patched)
 {
+	if (patched)
+		return "6.1 with iommugrp's companion patch (groups have dma_owner): any group "
+		       "with no kernel driver bound (EPERM otherwise)";
 	switch (rules) {
 	case IOMMUGRP_RULES_NONE:
 		return "before 5.11: group types cannot be changed at run time";
@@ -65,7 +70,7 @@ static void print_text(const struct status *st)
 	printf("kernel: %s\n", st->release ? st->release : "unknown");
 	if (st->rules_ok)
 		printf("type-change rules: %s\n  %s\n", iommugrp_type_rules_to_string(st->rules),
-		       rules_explanation(st->rules));
+		       rules_explanation(st->rules, st->patched));
 	else
 		printf("type-change rules: unknown\n");
 	if (st->policy_ok)
@@ -91,6 +96,7 @@ static void print_json(const struct status *st)
 	json_string(&j, "kernel_release", st->release);
 	json_string(&j, "type_change_rules",
 		    st->rules_ok ? iommugrp_type_rules_to_string(st->rules) : NULL);
+	json_bool(&j, "kernel_patch", st->patched);
 	json_string(&j, "boot_policy", st->policy_ok ? iommugrp_policy_to_string(st->policy) : NULL);
 	json_string(&j, "boot_policy_source", st->policy_ok ? st->policy_source : NULL);
 	json_string(&j, "vfio_pci", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : NULL);

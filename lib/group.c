@@ -39,6 +39,7 @@ void group_free(struct iommugrp_group *group)
 	free(group->regions);
 	free(group->type);
 	free(group->name);
+	free(group->dma_owner);
 	free(group->syspath);
 	free(group->display_syspath);
 	free(group);
@@ -200,6 +201,18 @@ EXPORT const char *iommugrp_group_get_name(struct iommugrp_group *group)
 	return group->name;
 }
 
+EXPORT const char *iommugrp_group_get_dma_owner(struct iommugrp_group *group)
+{
+	if (!group->loaded_dma_owner) {
+		group->loaded_dma_owner = 1;
+		if (sysfs_read_attr(group->ctx, group->syspath, "dma_owner", &group->dma_owner) <= 0) {
+			free(group->dma_owner);
+			group->dma_owner = NULL;
+		}
+	}
+	return group->dma_owner;
+}
+
 static void load_regions(struct iommugrp_group *group)
 {
 	struct iommugrp_ctx *ctx = group->ctx;
@@ -340,6 +353,9 @@ void group_forget_state(struct iommugrp_group *group)
 	group->type = NULL;
 	group->type_err = 0;
 	group->loaded_type = 0;
+	free(group->dma_owner);
+	group->dma_owner = NULL;
+	group->loaded_dma_owner = 0;
 	users_free(group);
 	for (size_t i = 0; i < group->n_devices; i++)
 		device_forget_state(group->devices[i]);

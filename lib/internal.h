@@ -51,10 +51,11 @@ struct iommugrp_group {
 	char *display_syspath;
 
 	unsigned loaded_type : 1, loaded_name : 1, loaded_regions : 1,
-		loaded_devices : 1, loaded_users : 1;
+		loaded_devices : 1, loaded_users : 1, loaded_dma_owner : 1;
 	int type_err;
 	char *type;
 	char *name;
+	char *dma_owner;
 	int regions_err;
 	struct iommugrp_region *regions;
 	size_t n_regions;

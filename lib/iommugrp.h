@@ -82,6 +82,11 @@ const char *iommugrp_group_get_syspath(const struct iommugrp_group *group);
 int iommugrp_group_get_type(struct iommugrp_group *group, const char **ret_type);
 /* The group's `name`, or NULL when the IOMMU driver gives none. */
 const char *iommugrp_group_get_name(struct iommugrp_group *group);
+/*
+ * Who owns the group's DMA: "none", "kernel" or "user", read from dma_owner,
+ * which only kernels with iommugrp's companion patch have; NULL elsewhere.
+ */
+const char *iommugrp_group_get_dma_owner(struct iommugrp_group *group);
 
 /* Reserved regions --------------------------------------------------------- */
 
@@ -192,6 +197,8 @@ enum iommugrp_type_rules {
 };
 int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 				   enum iommugrp_type_rules *ret_rules);
+/* True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner). */
+bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx);
 const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
 
 /*

@@ -44,13 +44,26 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 		return -EBADMSG;
 	}
 	version = major * 1000 + minor;
-	if (version < 5011)
+	if (iommugrp_kernel_has_claim_patch(ctx))
+		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
+	else if (version < 5011)
 		*ret_rules = IOMMUGRP_RULES_NONE;
 	else if (version < 6004)
 		*ret_rules = IOMMUGRP_RULES_SINGLE_DEVICE;
 	else
 		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
 	return 0;
+}
+
+/*
+ * iommugrp's companion patch for 6.1 (kernel/) adds a dma_owner file to every
+ * group; mainline has none. Its presence is the side-effect-free marker.
+ */
+EXPORT bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx)
+{
+	struct iommugrp_group *group = iommugrp_group_next(ctx, NULL);
+
+	return group && iommugrp_group_get_dma_owner(group) != NULL;
 }
 
 EXPORT const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules)
