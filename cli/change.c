@@ -15,8 +15,43 @@ static const char *step_verb(enum iommugrp_step_kind kind)
 		return "write-type";
 	case IOMMUGRP_STEP_BIND:
 		return "bind";
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		return "write-override";
+	case IOMMUGRP_STEP_PROBE:
+		return "probe";
 	}
 	return "?";
+}
+
+static const char *step_note(enum iommugrp_step_kind kind, const char *device,
+			     const char *driver, const char *value)
+{
+	static char note[256];
+
+	switch (kind) {
+	case IOMMUGRP_STEP_UNBIND:
+		snprintf(note, sizeof(note), "unbind %s from %s", device, driver);
+		break;
+	case IOMMUGRP_STEP_BIND:
+		snprintf(note, sizeof(note), "bind %s to %s, check its driver link", device, driver);
+		break;
+	case IOMMUGRP_STEP_WRITE_TYPE:
+		snprintf(note, sizeof(note), "then read it back");
+		break;
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		if (strcmp(value, "\n") == 0)
+			snprintf(note, sizeof(note), "clear the override of %s", device);
+		else
+			snprintf(note, sizeof(note), "only %s may bind %s", value, device);
+		break;
+	case IOMMUGRP_STEP_PROBE:
+		if (driver)
+			snprintf(note, sizeof(note), "probe %s, check it is bound to %s", device, driver);
+		else
+			snprintf(note, sizeof(note), "probe %s, let the kernel choose its driver", device);
+		break;
+	}
+	return note;
 }
 
 void change_print_plan(FILE *out, struct iommugrp_change *change)
@@ -28,14 +63,9 @@ void change_print_plan(FILE *out, struct iommugrp_change *change)
 		const char *device, *driver, *path, *value;
 
 		iommugrp_change_get_step(change, i, &kind, &device, &driver, &path, &value);
-		fprintf(out, "  %u. write '%s' to /%s", i + 1, value, path);
-		if (kind == IOMMUGRP_STEP_UNBIND)
-			fprintf(out, "   (unbind %s from %s)", device, driver);
-		else if (kind == IOMMUGRP_STEP_BIND)
-			fprintf(out, "   (bind %s to %s again, check its driver link)", device, driver);
-		else
-			fprintf(out, "   (then read it back)");
-		fputc('\n', out);
+		fprintf(out, "  %u. write '%s' to /%s", i + 1, strcmp(value, "\n") ? value : "\\n",
+			path);
+		fprintf(out, "   (%s)\n", step_note(kind, device, driver, value));
 	}
 }
 
@@ -95,7 +125,7 @@ void change_json(struct json *j, struct iommugrp_change *change)
 	const char *reason = NULL;
 
 	iommugrp_change_get_refusal(change, &reason);
-	json_string(j, "outcome", iommugrp_outcome_to_string(iommugrp_change_get_outcome(change)));
+	json_string(j, "outcome", iommugrp_outcome_to_string(change_outcome(change)));
 	json_string(j, "old_type", iommugrp_change_get_old_type(change));
 	json_string(j, "new_type", iommugrp_change_get_new_type(change));
 	json_string(j, "refusal", reason);
@@ -106,7 +136,7 @@ void change_json(struct json *j, struct iommugrp_change *change)
 
 int change_exit_status(struct iommugrp_change *change)
 {
-	switch (iommugrp_change_get_outcome(change)) {
+	switch (change_outcome(change)) {
 	case IOMMUGRP_OUTCOME_PLANNED:
 	case IOMMUGRP_OUTCOME_DONE:
 	case IOMMUGRP_OUTCOME_UNCHANGED:
@@ -126,7 +156,7 @@ void change_report(struct iommugrp_change *change)
 {
 	const char *reason = NULL, *leftover = iommugrp_change_get_leftover(change);
 
-	switch (iommugrp_change_get_outcome(change)) {
+	switch (change_outcome(change)) {
 	case IOMMUGRP_OUTCOME_REFUSED:
 		iommugrp_change_get_refusal(change, &reason);
 		cli_error("refused, nothing was changed: %s", reason ? reason : "unknown reason");
@@ -144,4 +174,98 @@ void change_report(struct iommugrp_change *change)
 	default:
 		break;
 	}
+}
+
+/* Applies the plan; a dry run applies nothing and says what applying would meet first. */
+int change_execute(struct iommugrp_change *change, bool dry_run)
+{
+	if (!dry_run)
+		iommugrp_change_apply(change);
+	return change_exit_status(change);
+}
+
+/* The outcome, or for an unapplied plan what applying it would start with. */
+enum iommugrp_outcome change_outcome(struct iommugrp_change *change)
+{
+	enum iommugrp_outcome outcome = iommugrp_change_get_outcome(change);
+
+	if (outcome != IOMMUGRP_OUTCOME_PLANNED)
+		return outcome;
+	if (iommugrp_change_get_refusal(change, NULL) < 0)
+		return IOMMUGRP_OUTCOME_REFUSED;
+	return iommugrp_change_is_noop(change) ? IOMMUGRP_OUTCOME_UNCHANGED : outcome;
+}
+
+void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
+		       const char *what)
+{
+	switch (change_outcome(change)) {
+	case IOMMUGRP_OUTCOME_UNCHANGED:
+		printf("group %u: nothing to do: %s already\n", group, what);
+		break;
+	case IOMMUGRP_OUTCOME_PLANNED:
+		if (dry_run) {
+			printf("group %u: %s would write:\n", group, what);
+			change_print_plan(stdout, change);
+		}
+		break;
+	case IOMMUGRP_OUTCOME_DONE:
+		printf("group %u: %s:\n", group, what);
+		change_print_plan(stdout, change);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The worst of two exit statuses: incomplete > rolled back > refused > other errors. */
+int worst_status(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* Resolves targets to distinct groups, in order; notes a device that stands for a larger group. */
+int cli_resolve_groups(struct cli *cli, char **targets, int count,
+		       struct iommugrp_group ***ret_groups, int *ret_count)
+{
+	struct iommugrp_group **groups = calloc((size_t)count + 1, sizeof(*groups));
+	int n = 0;
+
+	if (!groups)
+		return EXIT_ERROR;
+	for (int i = 0; i < count; i++) {
+		struct iommugrp_group *group = NULL;
+		struct iommugrp_device *named = NULL;
+		int r = iommugrp_group_new_from_target(cli->ctx, targets[i], &group, &named), dup = 0;
+
+		if (r < 0) {
+			for (int k = 0; k < n; k++)
+				iommugrp_group_unref(groups[k]);
+			free(groups);
+			return cli_target_error(targets[i], r);
+		}
+		if (named && iommugrp_group_get_device_count(group) > 1 && !cli->json)
+			fprintf(stderr, "%s: %s is one of %d devices of group %u: the whole group "
+					"is the unit of work\n",
+				program_invocation_short_name, iommugrp_device_get_name(named),
+				iommugrp_group_get_device_count(group),
+				iommugrp_group_get_number(group));
+		iommugrp_device_unref(named);
+		for (int k = 0; k < n; k++)
+			dup |= groups[k] == group;
+		if (dup)
+			iommugrp_group_unref(group);
+		else
+			groups[n++] = group;
+	}
+	*ret_groups = groups;
+	*ret_count = n;
+	return EXIT_OK;
+}
+
+void cli_unref_groups(struct iommugrp_group **groups, int count)
+{
+	for (int i = 0; i < count; i++)
+		iommugrp_group_unref(groups[i]);
+	free(groups);
 }

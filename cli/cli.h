@@ -102,6 +102,9 @@ int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_set_policy(struct cli *cli, int argc, char **argv);
+int cmd_vfio_bind(struct cli *cli, int argc, char **argv);
+int cmd_vfio_release(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
 
 /* change.c: printing and confirming planned changes (set-policy, vfio-bind, ...). */
 void change_print_plan(FILE *out, struct iommugrp_change *change);
@@ -110,5 +113,13 @@ int change_exit_status(struct iommugrp_change *change);
 void change_report(struct iommugrp_change *change);
 bool change_needs_unbind(struct iommugrp_change *change);
 bool confirm(const char *question);
+int change_execute(struct iommugrp_change *change, bool dry_run);
+enum iommugrp_outcome change_outcome(struct iommugrp_change *change);
+void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
+		       const char *what);
+int worst_status(int a, int b);
+int cli_resolve_groups(struct cli *cli, char **targets, int count,
+		       struct iommugrp_group ***ret_groups, int *ret_count);
+void cli_unref_groups(struct iommugrp_group **groups, int count);
 
 #endif

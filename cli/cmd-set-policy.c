@@ -52,14 +52,14 @@ static void print_text(struct iommugrp_group *group, const char *policy, bool dr
 	unsigned int number = iommugrp_group_get_number(group);
 	const char *old = iommugrp_change_get_old_type(change);
 
-	if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_REFUSED)
+	if (change_outcome(change) == IOMMUGRP_OUTCOME_REFUSED)
 		return;
 	if (iommugrp_change_is_noop(change)) {
 		printf("group %u already has policy %s: nothing to do\n", number, old);
 	} else if (dry_run) {
 		printf("group %u: %s -> %s, would write:\n", number, old ? old : "?", policy);
 		change_print_plan(stdout, change);
-	} else if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
+	} else if (change_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
 		printf("group %u: %s -> %s\n", number, old,
 		       iommugrp_change_get_new_type(change));
 		change_print_plan(stdout, change);
@@ -142,11 +142,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 		refuse_unbind(cli, group, iommugrp_policy_to_string(policy), change);
 		status = EXIT_REFUSED;
 	} else {
-		/* A dry run applies only what writes nothing: a refusal or a no-op. */
-		if (!o->dry_run || iommugrp_change_get_refusal(change, NULL) < 0 ||
-		    iommugrp_change_is_noop(change))
-			iommugrp_change_apply(change);
-		status = change_exit_status(change);
+		status = change_execute(change, o->dry_run);
 		if (cli->json)
 			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change);
 		else

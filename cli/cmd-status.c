@@ -18,6 +18,8 @@ struct status {
 	const char *policy_source;
 	int vfio_ok;
 	enum iommugrp_module_state vfio;
+	unsigned int *interrupted;
+	int n_interrupted;
 };
 
 static void gather(struct iommugrp_ctx *ctx, struct status *st)
@@ -30,6 +32,7 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 	st->patched = iommugrp_kernel_has_claim_patch(ctx);
 	st->policy_ok = iommugrp_kernel_get_boot_policy(ctx, &st->policy, &st->policy_source) == 0;
 	st->vfio_ok = iommugrp_vfio_pci_get_state(ctx, &st->vfio) == 0;
+	st->n_interrupted = iommugrp_get_interrupted(ctx, &st->interrupted);
 }
 
 static const char *rules_explanation(enum iommugrp_type_rules rules, bool patched)
@@ -80,6 +83,13 @@ static void print_text(const struct status *st)
 		printf("boot policy: unknown (nothing on the kernel command line; no /boot/config-%s)\n",
 		       st->release ? st->release : "RELEASE");
 	printf("vfio-pci: %s\n", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : "unknown");
+	if (st->n_interrupted > 0) {
+		printf("interrupted operations:");
+		for (int i = 0; i < st->n_interrupted; i++)
+			printf(" group %u", st->interrupted[i]);
+		printf("\n  a journal under /run/iommugrp records their state before: run "
+		       "'iommugrp restore'\n");
+	}
 }
 
 static void print_json(const struct status *st)
@@ -100,6 +110,10 @@ static void print_json(const struct status *st)
 	json_string(&j, "boot_policy", st->policy_ok ? iommugrp_policy_to_string(st->policy) : NULL);
 	json_string(&j, "boot_policy_source", st->policy_ok ? st->policy_source : NULL);
 	json_string(&j, "vfio_pci", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : NULL);
+	json_array_begin(&j, "interrupted");
+	for (int i = 0; i < st->n_interrupted; i++)
+		json_uint(&j, NULL, st->interrupted[i]);
+	json_array_end(&j);
 	json_end(&j);
 }
 
@@ -126,5 +140,10 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_json(&st);
 	else
 		print_text(&st);
+	if (st.n_interrupted > 0 && !cli->json)
+		fprintf(stderr, "%s: warning: %d interrupted operation%s: run 'iommugrp restore'\n",
+			program_invocation_short_name, st.n_interrupted,
+			st.n_interrupted == 1 ? "" : "s");
+	free(st.interrupted);
 	return cli_exit_status(cli, EXIT_OK);
 }

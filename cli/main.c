@@ -77,6 +77,9 @@ const struct command commands[] = {
 	{ "show", cmd_show, "Show everything about one group" },
 	{ "status", cmd_status, "Is an IOMMU active; kernel rules, boot policy, vfio-pci" },
 	{ "set-policy", cmd_set_policy, "Switch a group's DMA policy" },
+	{ "vfio-bind", cmd_vfio_bind, "Hand whole groups to vfio-pci" },
+	{ "vfio-release", cmd_vfio_release, "Give whole groups back to their drivers" },
+	{ "restore", cmd_restore, "Undo interrupted operations from their journals" },
 	{ NULL, NULL, NULL },
 };
 
@@ -88,6 +91,10 @@ static const char main_doc[] =
 	"  status               Is an IOMMU active; kernel rules, boot policy, vfio-pci\n"
 	"  set-policy TARGET POLICY\n"
 	"                       Switch a group's DMA policy: identity, DMA, DMA-FQ, auto\n"
+	"  vfio-bind TARGET...  Hand whole groups to vfio-pci\n"
+	"  vfio-release TARGET...\n"
+	"                       Give whole groups back to the drivers they had\n"
+	"  restore              Undo interrupted operations from their journals\n"
 	"\n"
 	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0), a device\n"
 	"name (AMDI0010:00) or a sysfs device path (/sys/bus/pci/devices/0000:01:00.0).\n"
@@ -99,6 +106,7 @@ static const char main_doc[] =
 	"  iommugrp show 01:00.0            # the group holding 0000:01:00.0\n"
 	"  iommugrp status --json\n"
 	"  iommugrp set-policy --dry-run 3 identity\n"
+	"  iommugrp vfio-bind --user qemu 01:00.0   # then: iommugrp vfio-release 01:00.0\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 usage error, 3 no such group or device,\n"
 	"4 refused (nothing changed), 5 failed and rolled back, 6 rollback incomplete.";

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Applying a planned change as one transaction: each write verified against
- * what the kernel then shows, and every executed step undone in reverse order
- * when a later one fails.
+ * Applying a planned change as one transaction: the group's state is
+ * journalled before the first write, each write is verified against what the
+ * kernel then shows, and on a failure every executed step is undone in
+ * reverse order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,16 +60,26 @@ static int lock_group(struct iommugrp_change *change)
 	return fd;
 }
 
-static char *current_driver(const struct iommugrp_ctx *ctx, const char *devpath)
+static char *read_driver(const struct iommugrp_ctx *ctx, const char *devpath)
 {
 	char *driver = NULL;
 
-	if (sysfs_link_basename(ctx, devpath, "driver", &driver) < 0)
-		return NULL;
-	return driver;
+	return sysfs_link_basename(ctx, devpath, "driver", &driver) < 0 ? NULL : driver;
 }
 
-static char *current_type(const struct iommugrp_change *change)
+static char *read_override(const struct iommugrp_ctx *ctx, const char *devpath)
+{
+	char *value = NULL;
+
+	if (sysfs_read_attr(ctx, devpath, "driver_override", &value) <= 0 ||
+	    strcmp(value, "(null)") == 0) {
+		free(value);
+		return NULL;
+	}
+	return value;
+}
+
+static char *read_type(const struct iommugrp_change *change)
 {
 	char *type = NULL;
 
@@ -79,24 +90,30 @@ static char *current_type(const struct iommugrp_change *change)
 	return type;
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
 /* Nothing changed between planning and locking: otherwise the plan is stale. */
 static int check_still_planned(struct iommugrp_change *change)
 {
-	char *type = current_type(change);
-	bool same = type && strcmp(type, change->old_type) == 0;
+	const struct iommugrp_ctx *ctx = change->group->ctx;
+	const struct journal *snap = &change->snapshot;
+	char *type = read_type(change);
+	bool unchanged = same(type, snap->type);
 
 	free(type);
-	for (size_t i = 0; same && i < change->n_steps; i++) {
-		struct step *s = &change->steps[i];
-		char *driver;
+	for (size_t i = 0; unchanged && i < snap->n_devices; i++) {
+		char *driver = read_driver(ctx, snap->devices[i].devpath);
+		char *override = read_override(ctx, snap->devices[i].devpath);
 
-		if (s->kind != IOMMUGRP_STEP_UNBIND)
-			continue;
-		driver = current_driver(change->group->ctx, s->devpath);
-		same = driver && strcmp(driver, s->driver) == 0;
+		unchanged = same(driver, snap->devices[i].driver) &&
+			    same(override, snap->devices[i].override);
 		free(driver);
+		free(override);
 	}
-	return same ? 0 : -ESTALE;
+	return unchanged ? 0 : -ESTALE;
 }
 
 static const char *type_errno_hint(int error)
@@ -119,32 +136,54 @@ static const char *type_errno_hint(int error)
 static char *describe_write_error(const char *who, const char *value, const char *path,
 				  int error, const char *kernel, const char *hint)
 {
-	return strdup_printf("%s: writing '%s' to /%s failed: %s%s%s%s%s%s", who, value, path,
-			     strerror(error), kernel ? " (kernel: " : "", kernel ? kernel : "",
-			     kernel ? ")" : "", hint ? "; " : "", hint ? hint : "");
+	bool newline = strcmp(value, "\n") == 0;
+
+	return strdup_printf("%s: writing '%s' to /%s failed: %s%s%s%s%s%s", who,
+			     newline ? "\\n" : value, path, strerror(error),
+			     kernel ? " (kernel: " : "", kernel ? kernel : "", kernel ? ")" : "",
+			     hint ? "; " : "", hint ? hint : "");
 }
 
-static int write_type(struct iommugrp_change *change, const char *value, const char *expect,
-		      char **ret_error)
+/* Writes a sysfs file; on failure describes it with the kernel's log lines. */
+static int write_checked(struct iommugrp_change *change, const char *who, const char *path,
+			 const char *value, const char *hint, char **ret_error)
 {
 	const struct iommugrp_ctx *ctx = change->group->ctx;
-	char who[32], *path = path_join(change->group->syspath, "type"), *kernel, *now;
-	int kmsg = kmsg_open_at_end(ctx), r;
+	int kmsg = kmsg_open_at_end(ctx);
+	int r = sysfs_write(ctx, path, value);
 
-	snprintf(who, sizeof(who), "group %u", change->group->number);
-	r = path ? sysfs_write(ctx, path, value) : -ENOMEM;
 	if (r < 0) {
-		kernel = kmsg_read_new(kmsg);
-		*ret_error = describe_write_error(who, value, path, -r, kernel, type_errno_hint(-r));
+		char *kernel = kmsg_read_new(kmsg);
+
+		*ret_error = describe_write_error(who, value, path, -r, kernel, hint);
 		free(kernel);
 	}
 	if (kmsg >= 0)
 		close(kmsg);
-	free(path);
-	if (r < 0)
+	return r;
+}
+
+static int write_type(struct iommugrp_change *change, const char *path, const char *value,
+		      const char *expect, char **ret_error)
+{
+	char who[32], *now;
+	int r;
+
+	snprintf(who, sizeof(who), "group %u", change->group->number);
+	r = write_checked(change, who, path, value, NULL, ret_error);
+	if (r < 0) {
+		char *with_hint = NULL;
+
+		if (type_errno_hint(-r))
+			with_hint = strdup_printf("%s; %s", *ret_error, type_errno_hint(-r));
+		if (with_hint) {
+			free(*ret_error);
+			*ret_error = with_hint;
+		}
 		return r;
-	now = current_type(change);
-	if (expect && (!now || strcmp(now, expect) != 0)) {
+	}
+	now = read_type(change);
+	if (expect && !same(now, expect)) {
 		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads '%s', "
 					   "not '%s' (it falls back to DMA when it cannot set up "
 					   "the domain)",
@@ -156,58 +195,112 @@ static int write_type(struct iommugrp_change *change, const char *value, const c
 	return r;
 }
 
-static int write_driver_file(struct iommugrp_change *change, const struct step *s, bool bind,
-			     char **ret_error)
+/* The driver link is the only truth about what a bind, unbind or probe did. */
+static int check_driver(struct iommugrp_change *change, const struct step *s, const char *path,
+			const char *expect, bool any, char **ret_error)
 {
-	const struct iommugrp_ctx *ctx = change->group->ctx;
-	char *path = strdup_printf("sys/bus/pci/drivers/%s/%s", s->driver, bind ? "bind" : "unbind");
-	char *driver;
-	int r;
+	char *driver = read_driver(change->group->ctx, s->devpath);
+	bool ok = any ? driver != NULL : same(driver, expect);
 
-	r = path ? sysfs_write(ctx, path, s->device) : -ENOMEM;
-	if (r < 0) {
-		*ret_error = describe_write_error(s->device, s->device, path, -r, NULL, NULL);
-		free(path);
-		return r;
-	}
-	/* The driver link is the only truth about what happened. */
-	driver = current_driver(ctx, s->devpath);
-	if (bind ? !driver || strcmp(driver, s->driver) != 0 : driver != NULL) {
-		*ret_error = strdup_printf("%s: after writing /%s the device is %s%s", s->device, path,
-					   driver ? "bound to " : "unbound", driver ? driver : "");
-		r = -EIO;
-	}
+	if (!ok)
+		*ret_error = strdup_printf("%s: after writing /%s the device is %s%s%s", s->device,
+					   path, driver ? "bound to " : "unbound",
+					   driver ? driver : "",
+					   expect ? ", not bound to the expected driver" : "");
 	free(driver);
+	return ok ? 0 : -EIO;
+}
+
+static int driver_write(struct iommugrp_change *change, const struct step *s, const char *driver,
+			bool bind, char **ret_error)
+{
+	char *path = strdup_printf("%s/drivers/%s/%s", s->bus, driver, bind ? "bind" : "unbind");
+	int r = path ? write_checked(change, s->device, path, s->device, NULL, ret_error) : -ENOMEM;
+
+	if (r == 0)
+		r = check_driver(change, s, path, bind ? driver : NULL, false, ret_error);
 	free(path);
 	return r;
+}
+
+static int write_override(struct iommugrp_change *change, const struct step *s, const char *value,
+			  char **ret_error)
+{
+	char *now;
+	int r = write_checked(change, s->device, s->path, value, NULL, ret_error);
+
+	if (r < 0)
+		return r;
+	now = read_override(change->group->ctx, s->devpath);
+	if (!same(now, strcmp(value, "\n") == 0 ? NULL : value)) {
+		*ret_error = strdup_printf("%s: /%s reads '%s' after the write", s->device, s->path,
+					   now ? now : "(null)");
+		r = -EIO;
+	}
+	free(now);
+	return r;
+}
+
+static int probe(struct iommugrp_change *change, const struct step *s, char **ret_error)
+{
+	int r = write_checked(change, s->device, s->path, s->device, NULL, ret_error);
+
+	/* drivers_probe succeeds even when nothing bound: check the link. */
+	return r < 0 ? r : check_driver(change, s, s->path, s->driver, s->driver == NULL, ret_error);
 }
 
 static int run_step(struct iommugrp_change *change, struct step *s, char **ret_error)
 {
 	switch (s->kind) {
 	case IOMMUGRP_STEP_UNBIND:
-		return write_driver_file(change, s, false, ret_error);
+		return driver_write(change, s, s->driver, false, ret_error);
 	case IOMMUGRP_STEP_BIND:
-		return write_driver_file(change, s, true, ret_error);
+		return driver_write(change, s, s->driver, true, ret_error);
 	case IOMMUGRP_STEP_WRITE_TYPE:
-		return write_type(change, s->value, change->expected_type, ret_error);
+		return write_type(change, s->path, s->value, change->expected_type, ret_error);
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		return write_override(change, s, s->value, ret_error);
+	case IOMMUGRP_STEP_PROBE:
+		return probe(change, s, ret_error);
 	}
 	return -EINVAL;
 }
 
 static bool restorable_type(const char *type)
 {
-	return strcmp(type, "identity") == 0 || strcmp(type, "DMA") == 0 ||
-	       strcmp(type, "DMA-FQ") == 0;
+	return type && (strcmp(type, "identity") == 0 || strcmp(type, "DMA") == 0 ||
+			strcmp(type, "DMA-FQ") == 0);
+}
+
+/* Binding back needs the override the device had, or the driver would not match. */
+static int rebind(struct iommugrp_change *change, const struct step *s, char **ret_error)
+{
+	const struct journal_device *was = journal_find(&change->snapshot, s->device);
+	char *now = read_override(change->group->ctx, s->devpath);
+	int r = 0;
+
+	if (was && !same(now, was->override)) {
+		char *path = path_join(s->devpath, "driver_override");
+
+		r = path ? write_checked(change, s->device, path, was->override ? was->override : "\n",
+					 NULL, ret_error) :
+			   -ENOMEM;
+		free(path);
+	}
+	free(now);
+	return r < 0 ? r : driver_write(change, s, s->driver, true, ret_error);
 }
 
 static int undo_step(struct iommugrp_change *change, struct step *s, char **ret_error)
 {
+	char *driver;
+	int r;
+
 	switch (s->kind) {
 	case IOMMUGRP_STEP_UNBIND:
-		return write_driver_file(change, s, true, ret_error);
+		return rebind(change, s, ret_error);
 	case IOMMUGRP_STEP_BIND:
-		return write_driver_file(change, s, false, ret_error);
+		return driver_write(change, s, s->driver, false, ret_error);
 	case IOMMUGRP_STEP_WRITE_TYPE:
 		if (!restorable_type(change->old_type)) {
 			*ret_error = strdup_printf("group %u: the type was '%s', which cannot be "
@@ -215,7 +308,14 @@ static int undo_step(struct iommugrp_change *change, struct step *s, char **ret_
 						   change->group->number, change->old_type);
 			return -EINVAL;
 		}
-		return write_type(change, change->old_type, change->old_type, ret_error);
+		return write_type(change, s->path, change->old_type, change->old_type, ret_error);
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		return write_override(change, s, s->old_value, ret_error);
+	case IOMMUGRP_STEP_PROBE:
+		driver = read_driver(change->group->ctx, s->devpath);
+		r = driver ? driver_write(change, s, driver, false, ret_error) : 0;
+		free(driver);
+		return r;
 	}
 	return -EINVAL;
 }
@@ -248,8 +348,21 @@ static void roll_back(struct iommugrp_change *change)
 					   : IOMMUGRP_OUTCOME_ROLLED_BACK;
 }
 
+static void fail(struct iommugrp_change *change, int r)
+{
+	err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
+	if (change->no_rollback) {
+		append_leftover(change, "the journal is kept: run 'iommugrp restore' again once "
+					"the cause is fixed");
+		change->outcome = IOMMUGRP_OUTCOME_INCOMPLETE;
+	} else {
+		roll_back(change);
+	}
+}
+
 static int run_steps(struct iommugrp_change *change)
 {
+	const struct iommugrp_ctx *ctx = change->group->ctx;
 	struct fault fault = read_fault();
 
 	for (size_t i = 0; i < change->n_steps; i++) {
@@ -263,16 +376,50 @@ static int run_steps(struct iommugrp_change *change)
 			r = run_step(change, s, &change->error);
 		}
 		if (r < 0) {
-			err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
-			roll_back(change);
+			fail(change, r);
 			return r;
 		}
 		s->done = true;
+		change->record->done = (unsigned int)i + 1;
+		journal_write(ctx, change->journal_path, change->record);
 		if (fault.stop_after == i + 1)
 			raise(SIGSTOP);
 	}
 	change->outcome = IOMMUGRP_OUTCOME_DONE;
 	return 0;
+}
+
+/* After the steps: keep the journal only when the group is not as it should be. */
+static void finish_journal(struct iommugrp_change *change)
+{
+	const struct iommugrp_ctx *ctx = change->group->ctx;
+
+	if (change->outcome == IOMMUGRP_OUTCOME_INCOMPLETE)
+		return;
+	if (change->outcome == IOMMUGRP_OUTCOME_DONE && change->save_record_path) {
+		change->snapshot.done = 0;
+		journal_write(ctx, change->save_record_path, &change->snapshot);
+	}
+	if (change->outcome == IOMMUGRP_OUTCOME_DONE && change->drop_record_path)
+		journal_remove(ctx, change->drop_record_path);
+	journal_remove(ctx, change->journal_path);
+}
+
+static int apply_locked(struct iommugrp_change *change)
+{
+	int r = check_still_planned(change);
+
+	if (r < 0)
+		return change_refuse(change, r, "group %u changed since it was planned: plan again",
+				     change->group->number) < 0 ? -ENOMEM : r;
+	change->record->done = 0;
+	r = journal_write(change->group->ctx, change->journal_path, change->record);
+	if (r < 0)
+		return change_refuse(change, r, "cannot write the journal /%s: %s",
+				     change->journal_path, strerror(-r)) < 0 ? -ENOMEM : r;
+	r = run_steps(change);
+	finish_journal(change);
+	return r;
 }
 
 EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
@@ -285,6 +432,9 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 	if (change->refusal < 0)
 		return change->refusal;
 	if (change->noop) {
+		/* Already as recorded: the record (or the interrupted journal) has served. */
+		if (change->drop_record_path)
+			journal_remove(change->group->ctx, change->drop_record_path);
 		change->outcome = IOMMUGRP_OUTCOME_UNCHANGED;
 		return 0;
 	}
@@ -296,12 +446,7 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 			      change->group->number);
 		return lock;
 	}
-	r = check_still_planned(change);
-	if (r < 0)
-		change_refuse(change, r, "group %u changed since it was planned: plan again",
-			      change->group->number);
-	else
-		r = run_steps(change);
+	r = apply_locked(change);
 	group_forget_state(change->group);
 	close(lock);
 	return r;

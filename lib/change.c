@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Planning a group change: which writes, in which order, or why not at all. */
+/* A planned change: its steps, refusals and accessors. The planners are plan-*.c. */
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdarg.h>
@@ -11,16 +11,27 @@
 
 #include "change.h"
 
-char *strdup_printf(const char *format, ...)
+int change_new(struct iommugrp_group *group, const char *operation,
+	       struct iommugrp_change **ret_change)
 {
-	va_list args;
-	char *s;
+	struct iommugrp_change *change = calloc(1, sizeof(*change));
+	int r;
 
-	va_start(args, format);
-	if (vasprintf(&s, format, args) < 0)
-		s = NULL;
-	va_end(args);
-	return s;
+	if (!change)
+		return -ENOMEM;
+	change->refcount = 1;
+	change->group = iommugrp_group_ref(group);
+	change->operation = operation;
+	change->outcome = IOMMUGRP_OUTCOME_PLANNED;
+	change->record = &change->snapshot;
+	change->journal_path = journal_path(group->number, "journal");
+	r = change->journal_path ? journal_capture(group, operation, &change->snapshot) : -ENOMEM;
+	if (r < 0) {
+		iommugrp_change_unref(change);
+		return r;
+	}
+	*ret_change = change;
+	return 0;
 }
 
 int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
@@ -37,15 +48,58 @@ int change_refuse(struct iommugrp_change *change, int error, const char *format,
 	return change->refusal_reason ? 0 : -ENOMEM;
 }
 
-static char *driver_file(const char *driver, const char *file)
+/* The bus directory a device's subsystem link leads to: sys/bus/pci, sys/bus/platform. */
+static char *bus_dir(struct iommugrp_change *change, const char *devpath)
 {
-	return strdup_printf("sys/bus/pci/drivers/%s/%s", driver, file);
+	char *bus = NULL;
+
+	if (!devpath)
+		return NULL;
+	if (sysfs_link_target(change->group->ctx, devpath, "subsystem", &bus) < 0)
+		bus = strdup("sys/bus/pci");
+	return bus;
 }
 
+static char *step_path(struct iommugrp_change *change, const struct step *s)
+{
+	switch (s->kind) {
+	case IOMMUGRP_STEP_WRITE_TYPE:
+		return path_join(change->group->syspath, "type");
+	case IOMMUGRP_STEP_UNBIND:
+		return strdup_printf("%s/drivers/%s/unbind", s->bus, s->driver);
+	case IOMMUGRP_STEP_BIND:
+		return strdup_printf("%s/drivers/%s/bind", s->bus, s->driver);
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		return path_join(s->devpath, "driver_override");
+	case IOMMUGRP_STEP_PROBE:
+		return path_join(s->bus, "drivers_probe");
+	}
+	return NULL;
+}
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *copy = s ? strdup(s) : NULL;
+
+	if (s && !copy)
+		*failed = true;
+	return copy;
+}
+
+static char *current_override_value(struct iommugrp_change *change, const char *device)
+{
+	const struct journal_device *d = journal_find(&change->snapshot, device);
+
+	return strdup(d && d->override ? d->override : "\n");
+}
+
+/* @value: the type for WRITE_TYPE, the override ("\n" clears) for WRITE_OVERRIDE. */
 int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind,
-		    struct iommugrp_device *device, const char *driver, const char *value)
+		    const char *device, const char *devpath, const char *driver,
+		    const char *value)
 {
 	struct step *bigger = realloc(change->steps, (change->n_steps + 1) * sizeof(*bigger));
+	bool failed = false;
 	struct step *s;
 
 	if (!bigger)
@@ -54,17 +108,30 @@ int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind
 	s = &change->steps[change->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
-	if (kind == IOMMUGRP_STEP_WRITE_TYPE) {
-		s->path = path_join(change->group->syspath, "type");
-		s->value = strdup(value);
-		return s->path && s->value ? 0 : -ENOMEM;
-	}
-	s->device = strdup(device->name);
-	s->devpath = strdup(device->syspath);
-	s->driver = strdup(driver);
-	s->path = driver_file(driver, kind == IOMMUGRP_STEP_UNBIND ? "unbind" : "bind");
-	s->value = strdup(device->name);
-	return s->device && s->devpath && s->driver && s->path && s->value ? 0 : -ENOMEM;
+	s->device = dup_or_null(device, &failed);
+	s->devpath = dup_or_null(devpath, &failed);
+	s->driver = dup_or_null(driver, &failed);
+	s->bus = bus_dir(change, devpath);
+	if (devpath && !s->bus)
+		return -ENOMEM;
+	s->path = step_path(change, s);
+	s->value = dup_or_null(kind == IOMMUGRP_STEP_WRITE_TYPE ||
+				       kind == IOMMUGRP_STEP_WRITE_OVERRIDE ? value : device,
+			       &failed);
+	if (kind == IOMMUGRP_STEP_WRITE_OVERRIDE)
+		s->old_value = current_override_value(change, device);
+	return failed || !s->path || !s->value ||
+			       (kind == IOMMUGRP_STEP_WRITE_OVERRIDE && !s->old_value) ?
+		       -ENOMEM :
+		       0;
+}
+
+bool change_has_kind(const struct iommugrp_change *change, enum iommugrp_step_kind kind)
+{
+	for (size_t i = 0; i < change->n_steps; i++)
+		if (change->steps[i].kind == kind)
+			return true;
+	return false;
 }
 
 static bool has_capabilities(void)
@@ -78,8 +145,16 @@ static bool has_capabilities(void)
 	       (data[0].effective & (1u << CAP_SYS_RAWIO));
 }
 
+int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what)
+{
+	if (has_capabilities())
+		return 0;
+	return change_refuse(change, -EACCES, "%s needs CAP_SYS_ADMIN and CAP_SYS_RAWIO: run as root",
+			     what);
+}
+
 /* A VFIO user owns the group's DMA: the kernel refuses, and unbinding vfio-pci would hang. */
-static int refuse_if_in_use(struct iommugrp_change *change)
+int change_refuse_if_in_use(struct iommugrp_change *change, const char *what)
 {
 	struct iommugrp_group *group = change->group;
 	const char *comm, *file;
@@ -89,151 +164,20 @@ static int refuse_if_in_use(struct iommugrp_change *change)
 		return 0;
 	iommugrp_group_get_user(group, 0, &pid, &comm, &file);
 	return change_refuse(change, -EBUSY,
-			     "group %u is in use: process %u (%s) holds %s open; "
-			     "stop it (or its VM) first",
-			     group->number, pid, comm, file);
+			     "group %u is in use: process %u (%s) holds %s open; stop it (or its "
+			     "VM) before %s",
+			     group->number, pid, comm, file, what);
 }
 
-static const char *expected_type(struct iommugrp_change *change)
+static void step_free(struct step *s)
 {
-	enum iommugrp_policy boot;
-	const char *source;
-
-	if (change->policy != IOMMUGRP_POLICY_AUTO)
-		return iommugrp_policy_to_string(change->policy);
-	/* "auto" means the boot default, when we can know it. */
-	if (iommugrp_kernel_get_boot_policy(change->group->ctx, &boot, &source) == 0)
-		return iommugrp_policy_to_string(boot);
-	return NULL;
-}
-
-/* The drivers the kernel wants gone before it changes the type. */
-static int plan_unbinds(struct iommugrp_change *change, enum iommugrp_type_rules rules)
-{
-	struct iommugrp_device *d = NULL;
-	int r = 0;
-
-	while (r == 0 && (d = iommugrp_group_device_next(change->group, d))) {
-		const char *driver = iommugrp_device_get_driver(d);
-
-		if (!driver)
-			continue;
-		/* 6.4+ counts only drivers that own DMA; 6.1 wants the one device unbound. */
-		if (rules == IOMMUGRP_RULES_CLAIM_BASED &&
-		    iommugrp_device_get_vfio_state(d) != IOMMUGRP_VFIO_KERNEL_DRIVER)
-			continue;
-		r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d, driver, NULL);
-	}
-	return r;
-}
-
-static int plan_rebinds(struct iommugrp_change *change)
-{
-	size_t n = change->n_steps;
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct step *u = &change->steps[i];
-		struct iommugrp_device *d = NULL;
-
-		if (u->kind != IOMMUGRP_STEP_UNBIND)
-			continue;
-		while ((d = iommugrp_group_device_next(change->group, d)))
-			if (strcmp(d->name, u->device) == 0)
-				break;
-		r = change_add_step(change, IOMMUGRP_STEP_BIND, d, u->driver, NULL);
-	}
-	return r;
-}
-
-static int refuse_by_rules(struct iommugrp_change *change, enum iommugrp_type_rules rules,
-			   const char *release)
-{
-	int ndev = iommugrp_group_get_device_count(change->group);
-
-	if (rules == IOMMUGRP_RULES_NONE)
-		return change_refuse(change, -EOPNOTSUPP,
-				     "kernel %s cannot change a group's type at run time (5.11 "
-				     "and later can); use iommu.passthrough= / iommu.strict= at boot",
-				     release);
-	if (rules == IOMMUGRP_RULES_SINGLE_DEVICE && ndev > 1)
-		return change_refuse(change, -EINVAL,
-				     "group %u has %d devices, and kernel %s changes the policy only "
-				     "of single-device groups; kernels from 6.4, or 6.1 with "
-				     "kernel/0001-iommu-*.patch from iommugrp, can",
-				     change->group->number, ndev, release);
-	if (ndev == 0)
-		return change_refuse(change, -EINVAL, "group %u has no devices",
-				     change->group->number);
-	return 0;
-}
-
-static int plan_policy(struct iommugrp_change *change)
-{
-	enum iommugrp_type_rules rules;
-	const char *type, *expected, *release = "?";
-	int r;
-
-	r = iommugrp_group_get_type(change->group, &type);
-	if (r == -ENOENT)
-		return change_refuse(change, -EOPNOTSUPP,
-				     "%s/type does not exist: this kernel cannot change policies",
-				     change->group->display_syspath);
-	if (r < 0)
-		return change_refuse(change, r, "%s/type is unreadable: %s",
-				     change->group->display_syspath, strerror(-r));
-	change->old_type = strdup(type);
-	expected = expected_type(change);
-	change->expected_type = expected ? strdup(expected) : NULL;
-	if (!change->old_type || (expected && !change->expected_type))
-		return -ENOMEM;
-	if (change->expected_type && strcmp(change->expected_type, type) == 0) {
-		change->noop = true;
-		return 0;
-	}
-	iommugrp_kernel_get_release(change->group->ctx, &release);
-	r = iommugrp_kernel_get_type_rules(change->group->ctx, &rules);
-	if (r < 0)
-		return change_refuse(change, r, "cannot tell which rules kernel %s applies", release);
-	r = refuse_by_rules(change, rules, release);
-	if (r == 0)
-		r = refuse_if_in_use(change);
-	if (r == 0 && !has_capabilities())
-		r = change_refuse(change, -EACCES, "changing a group's type needs CAP_SYS_ADMIN "
-						   "and CAP_SYS_RAWIO: run as root");
-	if (r < 0 || change->refusal < 0)
-		return r;
-	/* DMA -> DMA-FQ only relaxes TLB flushing: the kernel does it live, drivers bound. */
-	if (!(strcmp(type, "DMA") == 0 && change->policy == IOMMUGRP_POLICY_DMA_FQ))
-		r = plan_unbinds(change, rules);
-	if (r == 0)
-		r = change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL,
-				    iommugrp_policy_to_string(change->policy));
-	return r < 0 ? r : plan_rebinds(change);
-}
-
-EXPORT int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
-				      struct iommugrp_change **ret_change)
-{
-	struct iommugrp_change *change;
-	int r;
-
-	if (!iommugrp_policy_to_string(policy))
-		return -EINVAL;
-	change = calloc(1, sizeof(*change));
-	if (!change)
-		return -ENOMEM;
-	change->refcount = 1;
-	change->group = iommugrp_group_ref(group);
-	change->policy = policy;
-	change->outcome = IOMMUGRP_OUTCOME_PLANNED;
-	r = plan_policy(change);
-	if (r < 0 && change->refusal == 0) {
-		iommugrp_change_unref(change);
-		return r;
-	}
-	*ret_change = change;
-	return 0;
+	free(s->device);
+	free(s->devpath);
+	free(s->bus);
+	free(s->driver);
+	free(s->path);
+	free(s->value);
+	free(s->old_value);
 }
 
 EXPORT struct iommugrp_change *iommugrp_change_ref(struct iommugrp_change *change)
@@ -241,15 +185,6 @@ EXPORT struct iommugrp_change *iommugrp_change_ref(struct iommugrp_change *chang
 	if (change)
 		change->refcount++;
 	return change;
-}
-
-static void step_free(struct step *s)
-{
-	free(s->device);
-	free(s->devpath);
-	free(s->driver);
-	free(s->path);
-	free(s->value);
 }
 
 EXPORT struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *change)
@@ -265,6 +200,11 @@ EXPORT struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *cha
 	free(change->refusal_reason);
 	free(change->error);
 	free(change->leftover);
+	free(change->journal_path);
+	free(change->save_record_path);
+	free(change->drop_record_path);
+	journal_clear(&change->snapshot);
+	journal_clear(&change->restore_source);
 	iommugrp_group_unref(change->group);
 	free(change);
 	return NULL;
@@ -281,6 +221,11 @@ EXPORT int iommugrp_change_get_refusal(const struct iommugrp_change *change,
 EXPORT bool iommugrp_change_is_noop(const struct iommugrp_change *change)
 {
 	return change->noop;
+}
+
+EXPORT bool iommugrp_change_has_record(const struct iommugrp_change *change)
+{
+	return change->has_record;
 }
 
 EXPORT const char *iommugrp_change_get_old_type(const struct iommugrp_change *change)

@@ -1,30 +1,42 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Private to change.c (planning) and apply.c (the transaction). */
+/* Private to the change planners (plan-*.c, change.c) and the transaction (apply.c). */
 #ifndef IOMMUGRP_CHANGE_H
 #define IOMMUGRP_CHANGE_H
 
 #include "internal.h"
+#include "journal.h"
 
 struct step {
 	enum iommugrp_step_kind kind;
-	char *device;  /* device name, NULL for type writes */
+	char *device;  /* device name; NULL for type writes */
 	char *devpath; /* device's sysfs dir, relative to the sysroot */
-	char *driver;
-	char *path;  /* the file written, relative to the sysroot */
-	char *value; /* what is written */
+	char *bus;     /* the device's bus directory: sys/bus/pci, sys/bus/platform */
+	char *driver;  /* UNBIND, BIND: the driver; PROBE: the driver expected (NULL: any) */
+	char *path;    /* the file written, relative to the sysroot */
+	char *value;   /* what is written */
+	char *old_value; /* WRITE_OVERRIDE: the override before ("\n": none) */
 	bool done;
 };
 
 struct iommugrp_change {
 	int refcount;
 	struct iommugrp_group *group; /* holds a reference */
+	const char *operation;
 	enum iommugrp_policy policy;
 	char *old_type;
-	char *expected_type; /* what type must read after the write; NULL: any */
+	char *expected_type; /* what type must read after a type write; NULL: any */
 	char *new_type;
 	int refusal;
 	char *refusal_reason;
 	bool noop;
+	bool no_rollback; /* restore: a failure keeps the journal for another try */
+	bool has_record;
+	struct journal snapshot; /* the group when planned: checked before applying */
+	struct journal *record;	 /* what the journal file says while applying */
+	struct journal restore_source; /* restore: the interrupted operation's journal */
+	char *journal_path;
+	char *save_record_path; /* written on success (vfio-bind) */
+	char *drop_record_path; /* removed on success (vfio-release, restore) */
 	struct step *steps;
 	size_t n_steps;
 	enum iommugrp_outcome outcome;
@@ -32,11 +44,24 @@ struct iommugrp_change {
 	char *leftover;
 };
 
+/* change.c */
+int change_new(struct iommugrp_group *group, const char *operation,
+	       struct iommugrp_change **ret_change);
 int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind,
-		    struct iommugrp_device *device, const char *driver, const char *value);
+		    const char *device, const char *devpath, const char *driver,
+		    const char *value);
 int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
 	PRINTF(3, 4);
-char *strdup_printf(const char *format, ...) PRINTF(1, 2);
+int change_refuse_if_in_use(struct iommugrp_change *change, const char *what);
+int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what);
+bool change_has_kind(const struct iommugrp_change *change, enum iommugrp_step_kind kind);
+
+/* plan-restore.c: steps from the group's present state to a recorded one. */
+int change_plan_converge(struct iommugrp_change *change, const struct journal *target,
+			 bool keep_type);
+
+/* hostuse.c: why the host needs a device (NULL: it does not). */
+char *host_needs_device(struct iommugrp_device *device);
 
 /* kmsg.c: the kernel's own words about a failed write. */
 int kmsg_open_at_end(const struct iommugrp_ctx *ctx);

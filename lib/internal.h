@@ -130,6 +130,7 @@ int parse_regions(const char *text, struct iommugrp_region **ret_regions,
 int parse_pci_address(const char *s, char ret_canonical[PCI_ADDRESS_MAX]);
 bool looks_like_pci_address(const char *s);
 const char *nth_line(const char *text, unsigned int n);
+char *strdup_printf(const char *format, ...) PRINTF(1, 2);
 bool is_known_group_type(const char *type);
 int parse_kernel_version(const char *release, unsigned int *ret_major,
 			 unsigned int *ret_minor);

@@ -225,6 +225,8 @@ enum iommugrp_module_state {
 int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
 				enum iommugrp_module_state *ret_state);
 const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
+/* Loads vfio-pci through libkmod (only on the running system): -EPERM blacklisted, -ENOENT missing. */
+int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx);
 
 /* Changes ------------------------------------------------------------------ */
 
@@ -236,9 +238,11 @@ const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
 struct iommugrp_change;
 
 enum iommugrp_step_kind {
-	IOMMUGRP_STEP_UNBIND,	  /* write the device name to <driver>/unbind */
-	IOMMUGRP_STEP_WRITE_TYPE, /* write the policy to the group's type, read it back */
-	IOMMUGRP_STEP_BIND,	  /* write the device name to <driver>/bind, check the link */
+	IOMMUGRP_STEP_UNBIND,	      /* write the device name to <driver>/unbind */
+	IOMMUGRP_STEP_WRITE_TYPE,     /* write the policy to the group's type, read it back */
+	IOMMUGRP_STEP_BIND,	      /* write the device name to <driver>/bind, check the link */
+	IOMMUGRP_STEP_WRITE_OVERRIDE, /* write a driver name, or "\n" to clear, to driver_override */
+	IOMMUGRP_STEP_PROBE,	      /* write the device name to drivers_probe, check the link */
 };
 
 enum iommugrp_outcome {
@@ -272,6 +276,38 @@ bool iommugrp_change_is_noop(const struct iommugrp_change *change);
 /* The type before, and after applying (NULL before). */
 const char *iommugrp_change_get_old_type(const struct iommugrp_change *change);
 const char *iommugrp_change_get_new_type(const struct iommugrp_change *change);
+
+/*
+ * Plans handing the whole group holding @group to vfio-pci: for every endpoint
+ * (bridges stay) driver_override, unbind, drivers_probe, each verified. The
+ * devices' drivers and overrides before are kept in /run/iommugrp/group-N.vfio
+ * for iommugrp_change_new_vfio_release(). Refused for SR-IOV PFs with VFs,
+ * non-PCI members without driver_override, a group in use, and (unless
+ * IOMMUGRP_FORCE) devices the host needs: a mounted filesystem or swap, the
+ * NIC of the default route or with addresses, the boot VGA with a console.
+ */
+#define IOMMUGRP_FORCE 1u
+int iommugrp_change_new_vfio_bind(struct iommugrp_group *group, unsigned int flags,
+				  struct iommugrp_change **ret_change);
+/*
+ * Plans giving the group back: overrides as they were, vfio-pci unbound, each
+ * device bound to the driver recorded by vfio-bind. Without a record (a group
+ * bound by other tools) it clears the overrides and lets the kernel pick the
+ * drivers (iommugrp_change_has_record() says which). Refused while a VFIO
+ * user holds the group.
+ */
+int iommugrp_change_new_vfio_release(struct iommugrp_group *group,
+				     struct iommugrp_change **ret_change);
+bool iommugrp_change_has_record(const struct iommugrp_change *change);
+
+/*
+ * Interrupted operations: the groups with a journal under /run/iommugrp.
+ * Returns how many (filling a malloc'ed array the caller frees), or -errno.
+ */
+int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups);
+/* Plans returning group @number to the state its journal recorded. */
+int iommugrp_change_new_restore(struct iommugrp_ctx *ctx, unsigned int number,
+				struct iommugrp_change **ret_change);
 
 /* The planned writes, in order. @ret_path is the file, @ret_value what is written. */
 unsigned int iommugrp_change_get_step_count(const struct iommugrp_change *change);

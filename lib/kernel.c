@@ -237,3 +237,45 @@ EXPORT const char *iommugrp_module_state_to_string(enum iommugrp_module_state st
 	}
 	return NULL;
 }
+
+/* Loads vfio-pci with its dependencies, honouring modprobe.d blacklists. */
+EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
+{
+	enum iommugrp_module_state state;
+	struct kmod_list *list = NULL, *l;
+	struct kmod_ctx *kctx;
+	int r;
+
+	r = iommugrp_vfio_pci_get_state(ctx, &state);
+	if (r < 0 || state == IOMMUGRP_MODULE_LOADED || state == IOMMUGRP_MODULE_BUILTIN)
+		return r;
+	if (state == IOMMUGRP_MODULE_MISSING) {
+		err(ctx, "vfio-pci is neither loaded, built in nor installed as a module");
+		return -ENOENT;
+	}
+	if (strcmp(ctx->sysroot, "/") != 0) {
+		err(ctx, "cannot load modules into the kernel of another root (%s)", ctx->sysroot);
+		return -EOPNOTSUPP;
+	}
+	kctx = kmod_new(NULL, NULL);
+	if (!kctx)
+		return -ENOMEM;
+	r = kmod_module_new_from_lookup(kctx, "vfio-pci", &list);
+	kmod_list_foreach(l, list) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		if (r >= 0)
+			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
+							    NULL, NULL);
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(list);
+	kmod_unref(kctx);
+	if (r == KMOD_PROBE_APPLY_BLACKLIST) {
+		err(ctx, "vfio-pci is blacklisted (modprobe.d): remove the blacklist entry to use it");
+		return -EPERM;
+	}
+	if (r < 0)
+		err(ctx, "cannot load vfio-pci: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}

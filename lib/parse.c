@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pure parsers for sysfs values, addresses, paths and boot settings. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -440,4 +441,16 @@ EXPORT const char *iommugrp_policy_to_string(enum iommugrp_policy policy)
 	if ((unsigned)policy >= sizeof(policy_names) / sizeof(policy_names[0]))
 		return NULL;
 	return policy_names[policy].name;
+}
+
+char *strdup_printf(const char *format, ...)
+{
+	va_list args;
+	char *s;
+
+	va_start(args, format);
+	if (vasprintf(&s, format, args) < 0)
+		s = NULL;
+	va_end(args);
+	return s;
 }

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* iommugrp restore: return groups of interrupted operations to their journalled state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct restore_options {
+	bool dry_run;
+};
+
+enum { OPT_DRY_RUN = 0x200 };
+
+static const struct argp_option options[] = {
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
+	{ 0 }
+};
+
+static error_t parse_option(int key, char *arg, struct argp_state *state)
+{
+	struct restore_options *o = state->input;
+
+	(void)arg;
+	if (key != OPT_DRY_RUN)
+		return ARGP_ERR_UNKNOWN;
+	o->dry_run = true;
+	return 0;
+}
+
+static int restore_group(struct cli *cli, const struct restore_options *o, unsigned int number,
+			 struct json *j)
+{
+	struct iommugrp_change *change = NULL;
+	int status, r = iommugrp_change_new_restore(cli->ctx, number, &change);
+
+	if (r < 0) {
+		cli_error("group %u: cannot plan the restore: %s", number, strerror(-r));
+		return EXIT_ERROR;
+	}
+	status = change_execute(change, o->dry_run);
+	if (j) {
+		json_object_begin(j, NULL);
+		json_uint(j, "group", number);
+		json_bool(j, "dry_run", o->dry_run);
+		change_json(j, change);
+		json_object_end(j);
+	} else {
+		change_print_text(number, change, o->dry_run, "restored to its journalled state");
+	}
+	change_report(change);
+	iommugrp_change_unref(change);
+	return status;
+}
+
+int cmd_restore(struct cli *cli, int argc, char **argv)
+{
+	struct restore_options o = { false };
+	const struct command_spec spec = {
+		.args_doc = "",
+		.doc = "Return every group whose operation was interrupted (a journal under "
+		       "/run/iommugrp) to the state recorded before it began.",
+		.cli = cli,
+		.options = options,
+		.parser = parse_option,
+		.input = &o,
+	};
+	unsigned int *groups = NULL;
+	char **args;
+	int count, n, status;
+	struct json j;
+
+	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
+		return EXIT_ERROR;
+	free(args);
+	status = cli_open_context(cli);
+	if (status != EXIT_OK)
+		return status;
+	n = iommugrp_get_interrupted(cli->ctx, &groups);
+	if (n < 0) {
+		cli_error("cannot read /run/iommugrp: %s", strerror(-n));
+		return EXIT_ERROR;
+	}
+	if (cli->json) {
+		json_begin(&j, stdout);
+		json_array_begin(&j, "groups");
+	} else if (n == 0) {
+		printf("nothing to restore: no interrupted operation\n");
+	}
+	for (int i = 0; i < n; i++)
+		status = worst_status(status, restore_group(cli, &o, groups[i], cli->json ? &j : NULL));
+	if (cli->json) {
+		json_array_end(&j);
+		json_end(&j);
+	}
+	free(groups);
+	return status;
+}

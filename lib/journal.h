@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The journal: a group's state before an operation, kept under /run/iommugrp. */
+#ifndef IOMMUGRP_JOURNAL_H
+#define IOMMUGRP_JOURNAL_H
+
+#include "internal.h"
+
+struct journal_device {
+	char *name;
+	char *devpath; /* relative to the sysroot */
+	char *driver;  /* NULL: unbound */
+	char *override; /* NULL: none */
+};
+
+struct journal {
+	char *boot_id;
+	char *operation; /* set-policy, vfio-bind, vfio-release, restore */
+	unsigned int group;
+	char *type; /* NULL: the kernel has no type file */
+	struct journal_device *devices;
+	size_t n_devices;
+	unsigned int done; /* steps completed */
+};
+
+void journal_clear(struct journal *j);
+int journal_capture(struct iommugrp_group *group, const char *operation, struct journal *j);
+const struct journal_device *journal_find(const struct journal *j, const char *name);
+/* File names below run/iommugrp: group-N.journal (operation under way), group-N.vfio (before vfio-bind). */
+char *journal_path(unsigned int group, const char *suffix);
+int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct journal *j);
+/* -EBADMSG: truncated or corrupt (logged with the line); -ESTALE: from another boot. */
+int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j);
+int journal_remove(const struct iommugrp_ctx *ctx, const char *path);
+int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id);
+int journal_format(const struct journal *j, char **ret_text);
+int journal_parse(const char *text, struct journal *j, unsigned int *ret_bad_line);
+
+#endif

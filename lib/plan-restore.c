@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Returning a group to a recorded state: `iommugrp restore` after an
+ * interrupted operation, and vfio-release with the record vfio-bind kept.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "change.h"
+
+static bool same(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+static bool type_to_restore(struct iommugrp_change *change, const struct journal *target,
+			    bool keep_type)
+{
+	const char *now;
+
+	if (keep_type || !target->type || iommugrp_group_get_type(change->group, &now) < 0 ||
+	    same(now, target->type))
+		return false;
+	return strcmp(target->type, "identity") == 0 || strcmp(target->type, "DMA") == 0 ||
+	       strcmp(target->type, "DMA-FQ") == 0;
+}
+
+/* Whether the kernel wants this driver gone before it writes the type. */
+static bool blocks_type_write(struct iommugrp_device *d, enum iommugrp_type_rules rules)
+{
+	return rules != IOMMUGRP_RULES_CLAIM_BASED ||
+	       iommugrp_device_get_vfio_state(d) == IOMMUGRP_VFIO_KERNEL_DRIVER;
+}
+
+static int plan_unbinds(struct iommugrp_change *change, const struct journal *target,
+			bool type_change, bool *unbound)
+{
+	enum iommugrp_type_rules rules = IOMMUGRP_RULES_CLAIM_BASED;
+	struct iommugrp_device *d = NULL;
+	int r = 0;
+
+	iommugrp_kernel_get_type_rules(change->group->ctx, &rules);
+	for (size_t i = 0; r == 0 && (d = iommugrp_group_device_next(change->group, d)); i++) {
+		const struct journal_device *want = journal_find(target, d->name);
+		const char *driver = iommugrp_device_get_driver(d);
+
+		unbound[i] = driver && want &&
+			     (!same(driver, want->driver) || (type_change && blocks_type_write(d, rules)));
+		if (unbound[i])
+			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
+					    NULL);
+	}
+	return r;
+}
+
+static int plan_overrides_and_binds(struct iommugrp_change *change, const struct journal *target,
+				    const bool *unbound)
+{
+	struct iommugrp_device *d = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && (d = iommugrp_group_device_next(change->group, d)); i++) {
+		const struct journal_device *want = journal_find(target, d->name);
+
+		if (want && !same(iommugrp_device_get_driver_override(d), want->override))
+			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
+					    NULL, want->override ? want->override : "\n");
+	}
+	for (size_t i = 0; r == 0 && (d = iommugrp_group_device_next(change->group, d)); i++) {
+		const struct journal_device *want = journal_find(target, d->name);
+
+		if (want && want->driver &&
+		    (unbound[i] || !iommugrp_device_get_driver(d)))
+			r = change_add_step(change, IOMMUGRP_STEP_BIND, d->name, d->syspath,
+					    want->driver, NULL);
+	}
+	return r;
+}
+
+/* Unbind what differs (and what blocks a type write), write the type, overrides, bind. */
+int change_plan_converge(struct iommugrp_change *change, const struct journal *target,
+			 bool keep_type)
+{
+	int n = iommugrp_group_get_device_count(change->group);
+	bool type_change = type_to_restore(change, target, keep_type);
+	bool *unbound = calloc(n > 0 ? (size_t)n : 1, sizeof(bool));
+	const char *now = NULL;
+	int r;
+
+	if (!unbound)
+		return -ENOMEM;
+	r = plan_unbinds(change, target, type_change, unbound);
+	if (r == 0 && type_change) {
+		iommugrp_group_get_type(change->group, &now);
+		change->old_type = now ? strdup(now) : NULL;
+		change->expected_type = strdup(target->type);
+		r = change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL, NULL, target->type);
+	}
+	if (r == 0)
+		r = plan_overrides_and_binds(change, target, unbound);
+	free(unbound);
+	return r;
+}
+
+static int parse_journal_name(const char *name, unsigned int *ret_group)
+{
+	char number[16];
+	size_t len;
+
+	if (strncmp(name, "group-", 6) != 0)
+		return -EINVAL;
+	len = strcspn(name + 6, ".");
+	if (len == 0 || len >= sizeof(number) || strcmp(name + 6 + len, ".journal") != 0)
+		return -EINVAL;
+	memcpy(number, name + 6, len);
+	number[len] = '\0';
+	return parse_uint(number, ret_group);
+}
+
+EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
+{
+	char **names = NULL;
+	size_t count = 0, n = 0;
+	unsigned int *groups;
+	int r;
+
+	r = sysfs_list_dir(ctx, "run/iommugrp", &names, &count);
+	if (r == -ENOENT) {
+		*ret_groups = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	groups = calloc(count ? count : 1, sizeof(*groups));
+	for (size_t i = 0; groups && i < count; i++)
+		if (parse_journal_name(names[i], &groups[n]) == 0)
+			n++;
+	strv_free(names, count);
+	if (!groups)
+		return -ENOMEM;
+	*ret_groups = groups;
+	return (int)n;
+}
+
+static int plan_restore(struct iommugrp_change *change)
+{
+	struct iommugrp_ctx *ctx = change->group->ctx;
+	int r;
+
+	r = journal_read(ctx, change->journal_path, &change->restore_source);
+	if (r < 0)
+		return change_refuse(change, r, "nothing done: the journal /%s cannot be used (see "
+						"above)",
+				     change->journal_path);
+	change->record = &change->restore_source;
+	change->no_rollback = true;
+	r = change_refuse_if_in_use(change, "restoring it");
+	if (r == 0)
+		r = change_refuse_without_capabilities(change, "restoring drivers");
+	if (r < 0 || change->refusal < 0)
+		return r;
+	r = change_plan_converge(change, &change->restore_source, false);
+	change->noop = r == 0 && change->n_steps == 0;
+	return r;
+}
+
+EXPORT int iommugrp_change_new_restore(struct iommugrp_ctx *ctx, unsigned int number,
+				       struct iommugrp_change **ret_change)
+{
+	struct iommugrp_group *group = ctx_find_group(ctx, number);
+	struct iommugrp_change *change;
+	int r;
+
+	if (!group)
+		return -ENOENT;
+	r = change_new(group, "restore", &change);
+	if (r < 0)
+		return r;
+	change->drop_record_path = journal_path(number, "journal");
+	r = change->drop_record_path ? plan_restore(change) : -ENOMEM;
+	if (r < 0 && change->refusal == 0) {
+		iommugrp_change_unref(change);
+		return r;
+	}
+	*ret_change = change;
+	return 0;
+}
