@@ -150,8 +150,7 @@ static int plan_restore(struct iommugrp_change *change)
 
 	r = journal_read(ctx, change->journal_path, &change->restore_source);
 	if (r < 0)
-		return change_refuse(change, r, "nothing done: the journal /%s cannot be used (see "
-						"above)",
+		return change_refuse(change, r, "the journal /%s cannot be used (see above)",
 				     change->journal_path);
 	change->record = &change->restore_source;
 	change->no_rollback = true;
