@@ -80,7 +80,8 @@ static void print_text(const struct status *st)
 		printf("boot policy: %s (%s)\n", iommugrp_policy_to_string(st->policy),
 		       st->policy_source);
 	else
-		printf("boot policy: unknown (nothing on the kernel command line; no /boot/config-%s)\n",
+		printf("boot policy: unknown (the kernel command line does not set it, and "
+		       "/boot/config-%s is missing or has no CONFIG_IOMMU_DEFAULT_* line)\n",
 		       st->release ? st->release : "RELEASE");
 	printf("vfio-pci: %s\n", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : "unknown");
 	if (st->n_interrupted > 0) {

@@ -232,6 +232,9 @@ int cli_open_context(struct cli *cli)
 		return EXIT_ERROR;
 	}
 	iommugrp_set_log_fn(cli->ctx, log_to_stderr, cli);
+	/* A tool shows warnings too; $IOMMUGRP_LOG may still ask for more or less. */
+	if (!getenv("IOMMUGRP_LOG"))
+		iommugrp_set_log_priority(cli->ctx, LOG_WARNING);
 	return EXIT_OK;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Who uses a group: processes holding its VFIO files open. No sysfs attribute
- * shows DMA ownership; an open /dev/vfio/N, /dev/vfio/devices/vfioX of a
- * member, in /proc/PID/fd, is the only trace a VMM leaves.
+ * shows DMA ownership; an open /dev/vfio/N (noiommu-N without an IOMMU) or
+ * /dev/vfio/devices/vfioX of a member, in /proc/PID/fd, is the only trace a
+ * VMM leaves.
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +33,7 @@ static size_t group_vfio_paths(struct iommugrp_group *group, char paths[][64], s
 	size_t n = 0;
 
 	snprintf(paths[n++], 64, "/dev/vfio/%u", group->number);
+	snprintf(paths[n++], 64, "/dev/vfio/noiommu-%u", group->number);
 	while ((d = iommugrp_group_device_next(group, d)) && n < max) {
 		char **names = NULL, *dir = path_join(d->syspath, "vfio-dev");
 		size_t count = 0;
