@@ -13,6 +13,7 @@
 
 struct udev;
 struct udev_hwdb;
+struct hwdb_names;
 
 struct iommugrp_region {
 	uint64_t start;
@@ -82,6 +83,8 @@ struct iommugrp_ctx {
 	struct udev *udev;
 	struct udev_hwdb *hwdb;
 	int hwdb_tried;
+	struct hwdb_names *hwdb_cache;
+	size_t n_hwdb_cache;
 
 	char *release;
 	int release_err;
@@ -161,5 +164,6 @@ void users_free(struct iommugrp_group *group);
 /* hwdb.c */
 void hwdb_lookup_names(struct iommugrp_device *device);
 void hwdb_close(struct iommugrp_ctx *ctx);
+void hwdb_cache_clear(struct iommugrp_ctx *ctx);
 
 #endif
