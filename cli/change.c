@@ -197,20 +197,20 @@ enum iommugrp_outcome change_outcome(struct iommugrp_change *change)
 }
 
 void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const char *what)
+		       const struct change_words *words)
 {
 	switch (change_outcome(change)) {
 	case IOMMUGRP_OUTCOME_UNCHANGED:
-		printf("group %u: nothing to do: %s already\n", group, what);
+		printf("group %u: nothing to do: %s\n", group, words->already);
 		break;
 	case IOMMUGRP_OUTCOME_PLANNED:
 		if (dry_run) {
-			printf("group %u: %s would write:\n", group, what);
+			printf("group %u: to %s, iommugrp would write:\n", group, words->aim);
 			change_print_plan(stdout, change);
 		}
 		break;
 	case IOMMUGRP_OUTCOME_DONE:
-		printf("group %u: %s:\n", group, what);
+		printf("group %u: %s:\n", group, words->done);
 		change_print_plan(stdout, change);
 		break;
 	default:

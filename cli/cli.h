@@ -115,8 +115,13 @@ bool change_needs_unbind(struct iommugrp_change *change);
 bool confirm(const char *question);
 int change_execute(struct iommugrp_change *change, bool dry_run);
 enum iommugrp_outcome change_outcome(struct iommugrp_change *change);
+struct change_words {
+	const char *aim;     /* "hand it to vfio-pci" */
+	const char *done;    /* "handed to vfio-pci" */
+	const char *already; /* "it is on vfio-pci already" */
+};
 void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const char *what);
+		       const struct change_words *words);
 int worst_status(int a, int b);
 int cli_resolve_groups(struct cli *cli, char **targets, int count,
 		       struct iommugrp_group ***ret_groups, int *ret_count);

@@ -27,6 +27,11 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct change_words words = {
+	"return it to its journalled state", "returned to its journalled state",
+	"it is in its journalled state already",
+};
+
 static int restore_group(struct cli *cli, const struct restore_options *o, unsigned int number,
 			 struct json *j)
 {
@@ -45,7 +50,7 @@ static int restore_group(struct cli *cli, const struct restore_options *o, unsig
 		change_json(j, change);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, "restored to its journalled state");
+		change_print_text(number, change, o->dry_run, &words);
 	}
 	change_report(change);
 	iommugrp_change_unref(change);

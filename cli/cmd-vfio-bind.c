@@ -85,8 +85,9 @@ static int vfio_files(struct cli *cli, struct iommugrp_group *group, char files[
 	return n;
 }
 
+/* After a bind the files must exist (devtmpfs); --user/--group then hands them over. */
 static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, char files[][64],
-			   int n)
+			   int n, bool bound_now)
 {
 	const char *root = strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx) : "";
 	int status = EXIT_OK;
@@ -95,6 +96,8 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, c
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%.3000s%.64s", root, files[i]);
+		if (!bound_now && !o->user && !o->group)
+			continue;
 		if (access(path, F_OK) < 0) {
 			cli_error("%s does not exist after the bind (is devtmpfs mounted on /dev?)",
 				  files[i]);
@@ -109,6 +112,10 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, c
 	}
 	return status;
 }
+
+static const struct change_words words = {
+	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
+};
 
 static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
 		      struct iommugrp_group *group, struct json *j)
@@ -130,7 +137,8 @@ static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
 		status = change_execute(change, o->dry_run);
 	if (status == EXIT_OK && !o->dry_run) {
 		nfiles = vfio_files(cli, group, files, 32);
-		status = hand_over_files(cli, o, files, nfiles);
+		status = hand_over_files(cli, o, files, nfiles,
+					 iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE);
 	}
 	if (j) {
 		json_object_begin(j, NULL);
@@ -143,7 +151,7 @@ static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
 		json_array_end(j);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, "on vfio-pci");
+		change_print_text(number, change, o->dry_run, &words);
 		for (int i = 0; i < nfiles; i++)
 			printf("%s\n", files[i]);
 	}

@@ -27,6 +27,10 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+static const struct change_words words = {
+	"give it back to its drivers", "given back to its drivers", "it is not on vfio-pci",
+};
+
 static int release_group(struct cli *cli, const struct vfio_release_options *o,
 			 struct iommugrp_group *group, struct json *j)
 {
@@ -54,7 +58,7 @@ static int release_group(struct cli *cli, const struct vfio_release_options *o,
 		change_json(j, change);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, "given back to its drivers");
+		change_print_text(number, change, o->dry_run, &words);
 	}
 	change_report(change);
 	iommugrp_change_unref(change);
