@@ -11,6 +11,11 @@ if ! command -v vfio-holder >/dev/null; then
 	exit
 fi
 if [ "$RULES" = claim-based ]; then held=EPERM unheld=OK; else held=EINVAL unheld=EINVAL; fi
+# Debian kernels ship vfio as modules the guest does not load at boot.
+if [ ! -d "$SYS/bus/pci/drivers/vfio-pci" ]; then
+	modprobe vfio_iommu_type1 2>/dev/null
+	modprobe vfio_pci || echo "# modprobe vfio_pci failed"
+fi
 
 to_vfio() {
 	sysfs_write "$PCI_DIR/$1/driver_override" vfio-pci >/dev/null &&

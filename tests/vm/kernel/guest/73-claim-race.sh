@@ -6,23 +6,27 @@
 . /tests/guest/kernel-lib.sh
 
 unbind_multi
+rm -f /tmp/race-stop
 (
-	i=0
-	while [ $i -lt 12 ]; do
+	# Write until the binder is done (bounded by the file's timeout).
+	while [ ! -e /tmp/race-stop ]; do
 		for t in identity DMA DMA-FQ auto; do
 			sysfs_write "$GROUPS_DIR/$MULTI/type" "$t"
 		done
-		i=$((i + 1))
 	done
 ) >/tmp/race-writes &
 writer=$!
-i=0
 : >/tmp/race-binds
-while [ $i -lt 12 ]; do
+i=0
+while [ $i -lt 15 ]; do
+	# Varying gaps, so that writes land while bound, unbound and mid-probe.
 	sysfs_write "$SYS/bus/pci/drivers/e1000/bind" "$E1000_B_BDF" >>/tmp/race-binds
+	usleep $(( (i % 4) * 20000 ))
 	sysfs_write "$SYS/bus/pci/drivers/e1000/unbind" "$E1000_B_BDF" >>/tmp/race-binds
+	usleep $(( (i % 3) * 30000 + 10000 ))
 	i=$((i + 1))
 done
+touch /tmp/race-stop
 wait "$writer"
 bad=$(grep -v -x -e OK -e EPERM -e EINVAL /tmp/race-writes | sort | uniq -c)
 assert_eq claim-race-type-writes "" "$bad" "unexpected results of type writes"
