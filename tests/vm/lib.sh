@@ -165,6 +165,14 @@ copy_with_libs() {
 		awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}')
 }
 
+# build_vfio_holder: static build/vm/vfio-holder from tests/vm/kernel/vfio-holder.c, when stale.
+build_vfio_holder() {
+	local src=$VM_DIR/kernel/vfio-holder.c out=$REPO_DIR/build/vm/vfio-holder
+	[[ -x $out && $out -nt $src ]] && return 0
+	mkdir -p "${out%/*}"
+	cc -O2 -Wall -static -o "$out" "$src" || { log "could not build vfio-holder"; return 1; }
+}
+
 # build_initramfs OUT KERNEL_MODDIR|-: writes an uncompressed cpio (fast to unpack under TCG).
 # KERNEL_MODDIR is the kernel's lib/modules/<release> directory, or - for a kernel with
 # everything built in.
@@ -214,6 +222,14 @@ build_initramfs() {
 
 	mkdir -p "$root/tests"
 	cp -r "$VM_DIR/guest" "$VM_DIR/guest-demo" "$root/tests/"
+	# The kernel-patch tests (tests/vm/kernel/guest) run beside ours, in one numbered order.
+	if [[ -d $VM_DIR/kernel/guest ]]; then
+		cp "$VM_DIR"/kernel/guest/* "$root/tests/guest/"
+	fi
+	# vfio-holder claims a group the way a VMM does (tests of ownership and release).
+	if [[ -f $VM_DIR/kernel/vfio-holder.c ]]; then
+		build_vfio_holder && install -m 755 "$REPO_DIR/build/vm/vfio-holder" "$root/usr/bin/vfio-holder"
+	fi
 
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out"
 	rm -rf "$root"
