@@ -60,7 +60,13 @@ $(LIB): $(LIB_OBJS) lib/libiommugrp.sym
 $(B)/iommugrp: $(CLI_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -liommugrp $(DEP_LIBS_CLI)
 
-$(B)/libiommugrp.pc: lib/libiommugrp.pc.in Makefile
+# Rewritten only when the install paths change, so make install PREFIX=... gets a fresh .pc.
+$(B)/paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' > $@
+FORCE:
+
+$(B)/libiommugrp.pc: lib/libiommugrp.pc.in $(B)/paths.stamp
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
 
 $(B)/iommugrp.8: man/iommugrp.8.scd
