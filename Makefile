@@ -39,7 +39,7 @@ LIBNAME = libiommugrp.so
 LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-unit check-cli check-valgrind check-sanitize check-install \
+.PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
 	check-pkgbuild check-man check-completions vmcheck demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
 
@@ -108,6 +108,9 @@ check-pkgbuild:
 
 vmcheck: all
 	tests/vm/vmcheck
+
+bench: all
+	$(RUN_ENV) tests/bench/run
 
 demo:
 	tests/vm/demo
