@@ -247,11 +247,11 @@ build_initramfs() {
 run_vm() {
 	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5
 	: >"$results_log"
-	timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
+		timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp 1 \
 		-machine q35,kernel-irqchip=split \
 		-device intel-iommu,intremap=on \
-		-display none -monitor none -no-reboot -net none \
+		-display none -monitor none -no-reboot -net none -pidfile "${console_log%/*}/qemu.pid" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 intel_iommu=on panic=-1 vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
 		-serial "file:$console_log" -serial "file:$results_log" \
@@ -315,6 +315,19 @@ boot_and_stream() {
 	wait "$qemu_pid" || rc=$?
 	# The file can be complete only now (tail may stop before its last read).
 	return "$rc"
+}
+
+# stop_vms LOGDIR...: kills the QEMU of each LOGDIR still running (on Ctrl-C or an error:
+# background jobs of a script ignore SIGINT, so QEMU would run on until its timeout).
+stop_vms() {
+	local dir pid
+	for dir in "$@"; do
+		[[ -f $dir/qemu.pid ]] || continue
+		pid=$(<"$dir/qemu.pid")
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == qemu-system-* ]] && kill "$pid" 2>/dev/null
+		rm -f "$dir/qemu.pid"
+	done
+	return 0
 }
 
 # explain_boot_failure LOGDIR STATUS: says what went wrong when the guest never finished.
