@@ -269,7 +269,7 @@ run_vm() {
 # bzimage_release FILE: the kernel release a bzImage announces in its setup header, or nothing.
 bzimage_release() {
 	local offset
-	[[ $(dd if="$1" bs=1 skip=$((0x202)) count=4 2>/dev/null) == HdrS ]] || return 0
+	[[ $(dd if="$1" bs=1 skip=$((0x202)) count=4 2>/dev/null | tr -d '\0') == HdrS ]] || return 0
 	offset=$(od -An -tu2 -j $((0x20E)) -N2 "$1" | tr -d ' ')
 	dd if="$1" bs=1 skip=$((offset + 0x200)) count=128 2>/dev/null | tr '\0' '\n' | head -n 1 | awk '{print $1}'
 }
@@ -291,7 +291,7 @@ resolve_kernel() {
 		KERNEL_IMAGE=$(readlink -f "$spec")
 		KERNEL_MODDIR=-
 		release=$(bzimage_release "$KERNEL_IMAGE")
-		KERNEL_LABEL=${release:-$spec}
+		KERNEL_LABEL=${release:-$(basename "$spec")}
 		KERNEL_DESC="$KERNEL_IMAGE${release:+ ($release)}"
 		;;
 	esac

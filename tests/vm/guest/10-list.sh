@@ -17,10 +17,14 @@ assert_same list-json-devices-match-sysfs "$(kernel_device_rows)" "$(echo "$json
 assert_same list-json-group-names \
 	"$(for g in $(all_groups); do echo "group $g"; done)" "$(echo "$json" | jq -r '.iommugroups[].name')"
 
-# Names come from udev's hwdb (shipped in the guest): the emulated NICs are Intel's.
-assert_eq list-json-vendor-from-hwdb "Intel Corporation" \
-	"$(echo "$json" | jq -r --arg d "$E1000E_BDF" '.iommugroups[].children[]? | select(.name == $d) | .vendor')" \
-	"vendor of $E1000E_BDF"
+# Names come from udev's hwdb, shipped in the guest when the host has one (package udev).
+if [ -f /lib/udev/hwdb.bin ]; then
+	assert_eq list-json-vendor-from-hwdb "Intel Corporation" \
+		"$(echo "$json" | jq -r --arg d "$E1000E_BDF" '.iommugroups[].children[]? | select(.name == $d) | .vendor')" \
+		"vendor of $E1000E_BDF"
+else
+	echo "# no hwdb.bin on the host (install udev): vendor names not checked"
+fi
 
 # The command alone lists, as "list" does.
 assert_eq list-is-the-default-command "$(iommugrp list 2>&1)" "$(iommugrp 2>&1)" "output of 'iommugrp'"
