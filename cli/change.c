@@ -69,6 +69,31 @@ void change_print_plan(FILE *out, struct iommugrp_change *change)
 	}
 }
 
+/* "e1000 (0000:01:01.0), e1000 (0000:01:02.0)": the drivers the plan unbinds. */
+char *change_unbound_drivers(struct iommugrp_change *change)
+{
+	unsigned int n = iommugrp_change_get_step_count(change);
+	char *list = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&list, &size);
+	bool first = true;
+
+	if (!f)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		enum iommugrp_step_kind kind;
+		const char *device, *driver, *path, *value;
+
+		iommugrp_change_get_step(change, i, &kind, &device, &driver, &path, &value);
+		if (kind != IOMMUGRP_STEP_UNBIND)
+			continue;
+		fprintf(f, "%s%s (%s)", first ? "" : ", ", driver, device);
+		first = false;
+	}
+	fclose(f);
+	return list;
+}
+
 bool change_needs_unbind(struct iommugrp_change *change)
 {
 	unsigned int n = iommugrp_change_get_step_count(change);
@@ -120,13 +145,18 @@ static void json_steps(struct json *j, struct iommugrp_change *change)
 	json_array_end(j);
 }
 
-void change_json(struct json *j, struct iommugrp_change *change)
+/* @cli_refusal: a refusal the tool made itself (e.g. unbinding not allowed), or NULL. */
+void change_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal)
 {
 	const char *reason = NULL;
 
 	iommugrp_change_get_refusal(change, &reason);
-	json_string(j, "outcome", iommugrp_outcome_to_string(change_outcome(change)));
+	if (cli_refusal)
+		reason = cli_refusal;
+	json_string(j, "outcome", cli_refusal ? "refused"
+					      : iommugrp_outcome_to_string(change_outcome(change)));
 	json_string(j, "old_type", iommugrp_change_get_old_type(change));
+	json_string(j, "expected_type", iommugrp_change_get_expected_type(change));
 	json_string(j, "new_type", iommugrp_change_get_new_type(change));
 	json_string(j, "refusal", reason);
 	json_string(j, "error", iommugrp_change_get_error(change));

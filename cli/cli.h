@@ -108,7 +108,8 @@ int cmd_restore(struct cli *cli, int argc, char **argv);
 
 /* change.c: printing and confirming planned changes (set-policy, vfio-bind, ...). */
 void change_print_plan(FILE *out, struct iommugrp_change *change);
-void change_json(struct json *j, struct iommugrp_change *change);
+void change_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal);
+char *change_unbound_drivers(struct iommugrp_change *change);
 int change_exit_status(struct iommugrp_change *change);
 void change_report(struct iommugrp_change *change);
 bool change_needs_unbind(struct iommugrp_change *change);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iommugrp restore: return groups of interrupted operations to their journalled state. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,12 @@ static int restore_group(struct cli *cli, const struct restore_options *o, unsig
 	struct iommugrp_change *change = NULL;
 	int status, r = iommugrp_change_new_restore(cli->ctx, number, &change);
 
+	if (r == -ENOENT) {
+		cli_error("the journal /run/iommugrp/group-%u.journal is for group %u, which does not "
+			  "exist now (hardware changed?): nothing done; remove the file",
+			  number, number);
+		return EXIT_REFUSED;
+	}
 	if (r < 0) {
 		cli_error("group %u: cannot plan the restore: %s", number, strerror(-r));
 		return EXIT_ERROR;
@@ -47,7 +54,7 @@ static int restore_group(struct cli *cli, const struct restore_options *o, unsig
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", o->dry_run);
-		change_json(j, change);
+		change_json(j, change, NULL);
 		json_object_end(j);
 	} else {
 		change_print_text(number, change, o->dry_run, &words);

@@ -34,7 +34,7 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 }
 
 static void print_json(struct iommugrp_group *group, const char *policy, bool dry_run,
-		       struct iommugrp_change *change)
+		       struct iommugrp_change *change, const char *cli_refusal)
 {
 	struct json j;
 
@@ -42,7 +42,7 @@ static void print_json(struct iommugrp_group *group, const char *policy, bool dr
 	json_uint(&j, "group", iommugrp_group_get_number(group));
 	json_string(&j, "requested", policy);
 	json_bool(&j, "dry_run", dry_run);
-	change_json(&j, change);
+	change_json(&j, change, cli_refusal);
 	json_end(&j);
 }
 
@@ -51,13 +51,17 @@ static void print_text(struct iommugrp_group *group, const char *policy, bool dr
 {
 	unsigned int number = iommugrp_group_get_number(group);
 	const char *old = iommugrp_change_get_old_type(change);
+	const char *expected = iommugrp_change_get_expected_type(change);
 
 	if (change_outcome(change) == IOMMUGRP_OUTCOME_REFUSED)
 		return;
 	if (iommugrp_change_is_noop(change)) {
 		printf("group %u already has policy %s: nothing to do\n", number, old);
 	} else if (dry_run) {
-		printf("group %u: %s -> %s, would write:\n", number, old ? old : "?", policy);
+		printf("group %u: %s -> %s%s%s%s, would write:\n", number, old ? old : "?", policy,
+		       expected && strcmp(expected, policy) ? " (the boot default: " : "",
+		       expected && strcmp(expected, policy) ? expected : "",
+		       expected && strcmp(expected, policy) ? ")" : "");
 		change_print_plan(stdout, change);
 	} else if (change_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
 		printf("group %u: %s -> %s\n", number, old,
@@ -88,24 +92,20 @@ static bool allowed_to_unbind(struct cli *cli, const struct set_policy_options *
 static void refuse_unbind(struct cli *cli, struct iommugrp_group *group, const char *policy,
 			  struct iommugrp_change *change)
 {
-	static const char reason[] = "the kernel changes the policy only with these drivers "
-				     "unbound; pass --unbind to let iommugrp unbind and rebind them";
+	char *drivers = change_unbound_drivers(change), *reason = NULL;
 
+	if (asprintf(&reason, "the kernel changes the policy only with these drivers unbound: %s; "
+			      "pass --unbind to let iommugrp unbind and rebind them",
+		     drivers ? drivers : "?") < 0)
+		reason = NULL;
 	if (cli->json) {
-		struct json j;
-
-		json_begin(&j, stdout);
-		json_uint(&j, "group", iommugrp_group_get_number(group));
-		json_string(&j, "requested", policy);
-		json_bool(&j, "dry_run", false);
-		json_string(&j, "outcome", "refused");
-		json_string(&j, "old_type", iommugrp_change_get_old_type(change));
-		json_string(&j, "refusal", reason);
-		json_end(&j);
-		return;
+		print_json(group, policy, false, change, reason);
+	} else {
+		cli_error("group %u: %s", iommugrp_group_get_number(group), reason ? reason : "");
+		change_print_plan(stderr, change);
 	}
-	cli_error("group %u: %s:", iommugrp_group_get_number(group), reason);
-	change_print_plan(stderr, change);
+	free(reason);
+	free(drivers);
 }
 
 static int run(struct cli *cli, const struct set_policy_options *o, const char *target,
@@ -144,7 +144,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 	} else {
 		status = change_execute(change, o->dry_run);
 		if (cli->json)
-			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change);
+			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change, NULL);
 		else
 			print_text(group, iommugrp_policy_to_string(policy), o->dry_run, change);
 		change_report(change);

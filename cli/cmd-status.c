@@ -87,7 +87,7 @@ static void print_text(const struct status *st)
 	if (st->n_interrupted > 0) {
 		printf("interrupted operations:");
 		for (int i = 0; i < st->n_interrupted; i++)
-			printf(" group %u", st->interrupted[i]);
+			printf("%s group %u", i ? "," : "", st->interrupted[i]);
 		printf("\n  a journal under /run/iommugrp records their state before: run "
 		       "'iommugrp restore'\n");
 	}
@@ -141,7 +141,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_json(&st);
 	else
 		print_text(&st);
-	if (st.n_interrupted > 0 && !cli->json)
+	if (st.n_interrupted > 0)
 		fprintf(stderr, "%s: warning: %d interrupted operation%s: run 'iommugrp restore'\n",
 			program_invocation_short_name, st.n_interrupted,
 			st.n_interrupted == 1 ? "" : "s");

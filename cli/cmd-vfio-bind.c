@@ -114,7 +114,7 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, c
 }
 
 static const struct change_words words = {
-	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
+	"hand it to VFIO", "handed to VFIO", "it is on VFIO drivers already",
 };
 
 static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
@@ -144,7 +144,7 @@ static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", o->dry_run);
-		change_json(j, change);
+		change_json(j, change, NULL);
 		json_array_begin(j, "vfio_files");
 		for (int i = 0; i < nfiles; i++)
 			json_string(j, NULL, files[i]);

@@ -55,7 +55,7 @@ static int release_group(struct cli *cli, const struct vfio_release_options *o,
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", o->dry_run);
 		json_bool(j, "recorded", iommugrp_change_has_record(change));
-		change_json(j, change);
+		change_json(j, change, NULL);
 		json_object_end(j);
 	} else {
 		change_print_text(number, change, o->dry_run, &words);

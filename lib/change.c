@@ -233,6 +233,11 @@ EXPORT const char *iommugrp_change_get_old_type(const struct iommugrp_change *ch
 	return change->old_type;
 }
 
+EXPORT const char *iommugrp_change_get_expected_type(const struct iommugrp_change *change)
+{
+	return change->expected_type;
+}
+
 EXPORT const char *iommugrp_change_get_new_type(const struct iommugrp_change *change)
 {
 	return change->new_type;

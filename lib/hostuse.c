@@ -12,9 +12,13 @@
 
 #include "change.h"
 
+#define FOUND_MAX 32
+
 struct found {
-	char names[16][64]; /* block devices or interfaces */
-	char devs[16][32];  /* block: "major:minor" */
+	char names[FOUND_MAX][64];   /* block devices, and what holds them (dm, md) */
+	char devs[FOUND_MAX][32];    /* "major:minor" */
+	char mapper[FOUND_MAX][128]; /* device-mapper name, for /dev/mapper/NAME */
+	bool holder[FOUND_MAX];      /* found through holders/, not below the device */
 	size_t count;
 };
 
@@ -25,17 +29,54 @@ static bool is_dir_not_link(const struct iommugrp_ctx *ctx, const char *path)
 	return fstatat(ctx->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static void note_block(const struct iommugrp_ctx *ctx, const char *dir, const char *name,
-		       struct found *f)
+static bool already_found(const struct found *f, const char *name)
 {
-	char *dev = NULL;
+	for (size_t i = 0; i < f->count; i++)
+		if (strcmp(f->names[i], name) == 0)
+			return true;
+	return false;
+}
 
-	if (f->count < 16 && sysfs_read_attr(ctx, dir, "dev", &dev) > 0) {
+static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struct found *f,
+			 int depth);
+
+static void note_block(const struct iommugrp_ctx *ctx, const char *dir, const char *name,
+		       struct found *f, int depth)
+{
+	char *dev = NULL, *mapper = NULL;
+
+	if (f->count < FOUND_MAX && !already_found(f, name) &&
+	    sysfs_read_attr(ctx, dir, "dev", &dev) > 0) {
 		snprintf(f->names[f->count], sizeof(f->names[0]), "%s", name);
 		snprintf(f->devs[f->count], sizeof(f->devs[0]), "%s", dev);
+		f->mapper[f->count][0] = '\0';
+		f->holder[f->count] = depth > 0;
+		if (sysfs_read_attr(ctx, dir, "dm/name", &mapper) > 0)
+			snprintf(f->mapper[f->count], sizeof(f->mapper[0]), "%s", mapper);
 		f->count++;
+		note_holders(ctx, name, f, depth + 1);
 	}
+	free(mapper);
 	free(dev);
+}
+
+/* dm-crypt, LVM, md: the mounted device may be one that holds this one. */
+static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struct found *f,
+			 int depth)
+{
+	char *dir = strdup_printf("sys/class/block/%s/holders", name), **names = NULL;
+	size_t count = 0;
+
+	if (depth < 4 && dir && sysfs_list_dir(ctx, dir, &names, &count) == 0)
+		for (size_t i = 0; i < count; i++) {
+			char *holder = strdup_printf("sys/class/block/%s", names[i]);
+
+			if (holder)
+				note_block(ctx, holder, names[i], f, depth);
+			free(holder);
+		}
+	strv_free(names, count);
+	free(dir);
 }
 
 /* Block devices (and partitions) anywhere below a device: real directories only, no links. */
@@ -53,13 +94,28 @@ static void find_block(const struct iommugrp_ctx *ctx, const char *dir, int dept
 		if (sub && is_dir_not_link(ctx, sub)) {
 			if (sysfs_link_basename(ctx, sub, "subsystem", &subsystem) == 0 &&
 			    strcmp(subsystem, "block") == 0)
-				note_block(ctx, sub, names[i], f);
+				note_block(ctx, sub, names[i], f, 0);
 			find_block(ctx, sub, depth + 1, f);
 		}
 		free(subsystem);
 		free(sub);
 	}
 	strv_free(names, count);
+}
+
+/* mountinfo: field 3 is MAJ:MIN, but btrfs shows 0:NN there; the source after " - TYPE " names the device. */
+static bool mounted(const char *mountinfo, const struct found *f, size_t i)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), " %s ", f->devs[i]);
+	if (strstr(mountinfo, key))
+		return true;
+	snprintf(key, sizeof(key), " /dev/%s ", f->names[i]);
+	if (strstr(mountinfo, key))
+		return true;
+	snprintf(key, sizeof(key), " /dev/mapper/%s ", f->mapper[i]);
+	return f->mapper[i][0] && strstr(mountinfo, key);
 }
 
 static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found *f)
@@ -69,12 +125,12 @@ static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found 
 	sysfs_read(ctx, "proc/self/mountinfo", &mountinfo);
 	sysfs_read(ctx, "proc/swaps", &swaps);
 	for (size_t i = 0; i < f->count && !why; i++) {
-		char key[48], dev[80];
+		char dev[80];
 
-		snprintf(key, sizeof(key), " %s ", f->devs[i]);
 		snprintf(dev, sizeof(dev), "/dev/%s ", f->names[i]);
-		if (mountinfo && strstr(mountinfo, key))
-			why = strdup_printf("it holds %s, which is mounted", f->names[i]);
+		if (mountinfo && mounted(mountinfo, f, i))
+			why = strdup_printf("it holds %s, which is mounted%s", f->names[i],
+					    f->holder[i] ? " (a device-mapper or md device on it)" : "");
 		else if (swaps && strstr(swaps, dev))
 			why = strdup_printf("it holds %s, which is in use as swap", f->names[i]);
 	}

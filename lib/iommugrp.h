@@ -275,6 +275,8 @@ int iommugrp_change_get_refusal(const struct iommugrp_change *change, const char
 bool iommugrp_change_is_noop(const struct iommugrp_change *change);
 /* The type before, and after applying (NULL before). */
 const char *iommugrp_change_get_old_type(const struct iommugrp_change *change);
+/* The type the kernel must show after the write ("auto" resolved to the boot default), or NULL. */
+const char *iommugrp_change_get_expected_type(const struct iommugrp_change *change);
 const char *iommugrp_change_get_new_type(const struct iommugrp_change *change);
 
 /*

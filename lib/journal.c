@@ -186,8 +186,10 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 static int parse_device_line(const char *rest, struct journal *j)
 {
 	char name[128], devpath[1024], driver[128], override[128];
+	int end = 0;
 
-	if (sscanf(rest, "%127s %1023s %127s %127s", name, devpath, driver, override) != 4)
+	if (sscanf(rest, "%127s %1023s %127s %127s%n", name, devpath, driver, override, &end) != 4 ||
+	    rest[end] != '\0')
 		return -EBADMSG;
 	return add_device(j, name, devpath, strcmp(driver, "-") ? driver : NULL,
 			  strcmp(override, "-") ? override : NULL);
@@ -196,13 +198,13 @@ static int parse_device_line(const char *rest, struct journal *j)
 static int parse_line(const char *line, struct journal *j)
 {
 	char key[16], value[256];
-	int n = 0;
+	int n = 0, end = 0;
 
 	if (sscanf(line, "%15s %n", key, &n) != 1)
 		return -EBADMSG;
 	if (strcmp(key, "device") == 0)
 		return parse_device_line(line + n, j);
-	if (sscanf(line + n, "%255s", value) != 1)
+	if (sscanf(line + n, "%255s%n", value, &end) != 1 || line[n + end] != '\0')
 		return -EBADMSG;
 	if (strcmp(key, "boot-id") == 0 && !j->boot_id)
 		j->boot_id = strdup(value);
@@ -210,8 +212,10 @@ static int parse_line(const char *line, struct journal *j)
 		j->operation = strdup(value);
 	else if (strcmp(key, "group") == 0)
 		return parse_uint(value, &j->group) < 0 ? -EBADMSG : 0;
+	else if (strcmp(key, "type") == 0 && !j->type && strcmp(value, "-") != 0)
+		return is_known_group_type(value) && (j->type = strdup(value)) ? 0 : -EBADMSG;
 	else if (strcmp(key, "type") == 0 && !j->type)
-		j->type = strcmp(value, "-") ? strdup(value) : NULL;
+		return 0;
 	else if (strcmp(key, "done") == 0)
 		return parse_uint(value, &j->done) < 0 ? -EBADMSG : 0;
 	else

@@ -118,6 +118,13 @@ static int parse_journal_name(const char *name, unsigned int *ret_group)
 	return parse_uint(number, ret_group);
 }
 
+static int compare_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return (x > y) - (x < y);
+}
+
 EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
 {
 	char **names = NULL;
@@ -139,6 +146,7 @@ EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret
 	strv_free(names, count);
 	if (!groups)
 		return -ENOMEM;
+	qsort(groups, n, sizeof(*groups), compare_uint);
 	*ret_groups = groups;
 	return (int)n;
 }
@@ -152,6 +160,11 @@ static int plan_restore(struct iommugrp_change *change)
 	if (r < 0)
 		return change_refuse(change, r, "the journal /%s cannot be used (see above)",
 				     change->journal_path);
+	if (change->restore_source.group != change->group->number)
+		return change_refuse(change, -EBADMSG, "the journal /%s records group %u, not group %u: "
+						       "nothing done; remove the file",
+				     change->journal_path, change->restore_source.group,
+				     change->group->number);
 	change->record = &change->restore_source;
 	change->no_rollback = true;
 	r = change_refuse_if_in_use(change, "restoring it");
