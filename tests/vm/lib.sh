@@ -96,7 +96,7 @@ apt_sandbox_opt() { [[ $(id -u) == 0 ]] && echo "-o APT::Sandbox::User=root"; tr
 # (boot/vmlinuz-*, lib/modules/*) and prints that directory. The stamp is written last,
 # so a directory without it (interrupted download or extraction) is rebuilt.
 fetch_debian_kernel() {
-	local label=$1 dir=$VM_KERNEL_CACHE/$1 wanted tmp
+	local label=$1 dir=$VM_KERNEL_CACHE/$1 wanted tmp lock_fd
 	if ! wanted=$(newest_kernel_package "$label"); then
 		# No apt metadata for it: an earlier complete download is still good.
 		[[ -f $dir/stamp ]] && { echo "$dir"; return 0; }
@@ -106,8 +106,17 @@ fetch_debian_kernel() {
 		echo "$dir"
 		return 0
 	fi
-	log "fetching ${wanted% *} (${wanted#* }) into $dir"
+	# The cache is shared by every checkout on the machine: one fetch per label at a time
+	# (the lock goes with this function's subshell). Then re-check: another may have done it.
 	mkdir -p "$VM_KERNEL_CACHE"
+	exec {lock_fd}>"$VM_KERNEL_CACHE/.lock-$label"
+	flock -w 900 "$lock_fd" || die "cache $VM_KERNEL_CACHE/$label is locked by another fetch"
+	if [[ -f $dir/stamp && $(<"$dir/stamp") == "$wanted" ]]; then
+		echo "$dir"
+		return 0
+	fi
+	rm -rf "$VM_KERNEL_CACHE/.fetch-$label."* # left by an interrupted fetch
+	log "fetching ${wanted% *} (${wanted#* }) into $dir"
 	tmp=$(mktemp -d "$VM_KERNEL_CACHE/.fetch-$label.XXXXXX")
 	# apt-get download drops privileges to _apt, which must be able to write there.
 	chmod 755 "$tmp"
@@ -170,7 +179,9 @@ build_vfio_holder() {
 	local src=$VM_DIR/kernel/vfio-holder.c out=$REPO_DIR/build/vm/vfio-holder
 	[[ -x $out && $out -nt $src ]] && return 0
 	mkdir -p "${out%/*}"
-	cc -O2 -Wall -static -o "$out" "$src" || { log "could not build vfio-holder"; return 1; }
+	# Built aside and renamed: another run may be reading the old one.
+	cc -O2 -Wall -static -o "$out.$$" "$src" || { rm -f "$out.$$"; log "could not build vfio-holder"; return 1; }
+	mv -f "$out.$$" "$out"
 }
 
 # build_initramfs OUT KERNEL_MODDIR|-: writes an uncompressed cpio (fast to unpack under TCG).
@@ -315,6 +326,21 @@ boot_and_stream() {
 	wait "$qemu_pid" || rc=$?
 	# The file can be complete only now (tail may stop before its last read).
 	return "$rc"
+}
+
+# claim_logdir LABEL: prints the log directory for LABEL's boot: build/vm/LABEL, or, while
+# another run (the checkout is shared) holds that, a fresh build/vm/LABEL.XXXX. The lock lasts
+# as long as the calling shell (call it without $(...): the result is in LOGDIR).
+claim_logdir() {
+	local fd
+	LOGDIR=$REPO_DIR/build/vm/$1
+	mkdir -p "$LOGDIR"
+	exec {fd}>"$LOGDIR/.lock"
+	if ! flock -n "$fd"; then
+		exec {fd}>&-
+		LOGDIR=$(mktemp -d "$REPO_DIR/build/vm/$1.XXXX")
+		log "build/vm/$1 is in use by another run: logs go to $LOGDIR"
+	fi
 }
 
 # stop_vms LOGDIR...: kills the QEMU of each LOGDIR still running (on Ctrl-C or an error:
