@@ -68,8 +68,9 @@ enum column_id {
 	COL_DRIVER, COL_OVERRIDE, COL_PATH, COL_COUNT
 };
 struct column_set {
-	enum column_id ids[COL_COUNT * 2];
+	enum column_id ids[COL_COUNT * 2 + 1];
 	size_t count;
+	int hidden; /* index of a column kept out of the output (JSON's tree needs NAME), or -1 */
 };
 int columns_parse(const char *spec, const struct column_set *defaults,
 		  struct column_set *ret_set);

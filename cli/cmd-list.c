@@ -6,7 +6,7 @@
 #include "cli.h"
 
 static const struct column_set list_defaults = {
-	{ COL_NAME, COL_TYPE, COL_VIABLE, COL_DRIVER, COL_ID, COL_CLASS, COL_MODEL }, 7
+	{ COL_NAME, COL_TYPE, COL_VIABLE, COL_DRIVER, COL_ID, COL_CLASS, COL_MODEL }, 7, -1
 };
 
 /* JSON gets every column unless -o says otherwise: a stable schema for scripts. */
@@ -14,7 +14,7 @@ static const struct column_set json_defaults = {
 	{ COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO, COL_SUBSYSTEM,
 	  COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR, COL_MODEL, COL_DRIVER, COL_OVERRIDE,
 	  COL_PATH },
-	15
+	15, -1
 };
 
 static bool has_column(const struct column_set *set, enum column_id id)
@@ -44,10 +44,17 @@ static int add_group(struct libscols_table *tb, const struct column_set *set,
 	return 0;
 }
 
-static int print_groups(struct cli *cli, const struct column_set *set)
+static int print_groups(struct cli *cli, struct column_set *set)
 {
-	bool tree = !cli->flat && !cli->raw && has_column(set, COL_NAME);
-	struct libscols_table *tb = columns_new_table(cli, set, "iommugroups", tree);
+	bool tree = !cli->flat && !cli->raw && (has_column(set, COL_NAME) || cli->json);
+	struct libscols_table *tb;
+
+	/* JSON nests devices under their group even when NAME is not asked for. */
+	if (tree && !has_column(set, COL_NAME)) {
+		set->hidden = (int)set->count;
+		set->ids[set->count++] = COL_NAME;
+	}
+	tb = columns_new_table(cli, set, "iommugroups", tree);
 	struct iommugrp_group *group = NULL;
 	int status = EXIT_OK;
 

@@ -7,7 +7,7 @@
 #include "cli.h"
 
 static const struct column_set show_defaults = {
-	{ COL_NAME, COL_ID, COL_CLASS, COL_DRIVER, COL_OVERRIDE, COL_VFIO }, 6
+	{ COL_NAME, COL_ID, COL_CLASS, COL_DRIVER, COL_OVERRIDE, COL_VFIO }, 6, -1
 };
 
 /* Device fields in JSON: the list columns that describe a device. */

@@ -114,7 +114,7 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, c
 }
 
 static const struct change_words words = {
-	"hand it to VFIO", "handed to VFIO", "it is on VFIO drivers already",
+	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
 };
 
 static int bind_group(struct cli *cli, const struct vfio_bind_options *o,

@@ -56,7 +56,7 @@ static int column_by_name(const char *name, size_t len)
 int columns_parse(const char *spec, const struct column_set *defaults,
 		  struct column_set *ret_set)
 {
-	struct column_set set = { .count = 0 };
+	struct column_set set = { .count = 0, .hidden = -1 };
 	const char *p = spec;
 
 	if (!spec) {
@@ -75,7 +75,7 @@ int columns_parse(const char *spec, const struct column_set *defaults,
 			cli_error("unknown column '%.*s' (see --list-columns)", (int)len, p);
 			return -EINVAL;
 		}
-		if (set.count >= sizeof(set.ids) / sizeof(set.ids[0])) {
+		if (set.count >= COL_COUNT * 2) {
 			cli_error("too many columns in '%s'", spec);
 			return -EINVAL;
 		}
@@ -128,6 +128,8 @@ struct libscols_table *columns_new_table(const struct cli *cli, const struct col
 
 		if (!tree)
 			flags &= ~SCOLS_FL_TREE;
+		if ((int)i == set->hidden)
+			flags |= SCOLS_FL_HIDDEN;
 		cl = scols_table_new_column(tb, ci->name, ci->width_hint, flags);
 		if (!cl) {
 			scols_unref_table(tb);

@@ -96,8 +96,9 @@ static const char main_doc[] =
 	"                       Give whole groups back to the drivers they had\n"
 	"  restore              Undo interrupted operations from their journals\n"
 	"\n"
-	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0), a device\n"
-	"name (AMDI0010:00) or a sysfs device path (/sys/bus/pci/devices/0000:01:00.0).\n"
+	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0),\n"
+	"a device name (AMDI0010:00) or a sysfs path (/sys/bus/pci/devices/0000:01:00.0,\n"
+	"/sys/kernel/iommu_groups/3).\n"
 	"'iommugrp COMMAND --help' describes a command's options.\n"
 	"\n"
 	"Examples:\n"
@@ -267,6 +268,9 @@ int cli_target_error(const char *target, int r)
 		cli_error("%s: the device is in no IOMMU group (is the IOMMU enabled for it?)",
 			  target);
 		return EXIT_NOT_FOUND;
+	case -EBADMSG:
+		cli_error("%s: sysfs is inconsistent about this device (see above)", target);
+		return EXIT_ERROR;
 	default:
 		cli_error("%s: %s", target, strerror(-r));
 		return EXIT_ERROR;

@@ -127,6 +127,11 @@ static int read_hex_attr(struct iommugrp_device *device, const char *attr, uint3
 		err(ctx, "%s/%s: %s", device->display_syspath, attr, strerror(-r));
 		return r;
 	}
+	if (r == 0) {
+		err(ctx, "%s/%s: empty file", device->display_syspath, attr);
+		free(value);
+		return -EBADMSG;
+	}
 	r = parse_hex_u32(value, max, ret_value);
 	if (r < 0) {
 		err(ctx, "%s/%s: not a hexadecimal number: '%.40s'", device->display_syspath,
@@ -147,11 +152,10 @@ static void load_pci_ids(struct iommugrp_device *device)
 		device->pci_err = -ENODATA;
 		return;
 	}
+	/* Read all three, so each bad file is named, not only the first. */
 	r = read_hex_attr(device, "vendor", 0xffff, &vendor);
-	if (r == 0)
-		r = read_hex_attr(device, "device", 0xffff, &dev);
-	if (r == 0)
-		r = read_hex_attr(device, "class", 0xffffff, &class_code);
+	r = read_hex_attr(device, "device", 0xffff, &dev) ?: r;
+	r = read_hex_attr(device, "class", 0xffffff, &class_code) ?: r;
 	device->pci_err = r;
 	device->vendor = (uint16_t)vendor;
 	device->device_id = (uint16_t)dev;

@@ -232,10 +232,11 @@ static void load_regions(struct iommugrp_group *group)
 		const char *line = nth_line(text, bad_line);
 		int len = (int)strcspn(line, "\n");
 
-		err(ctx, "%s/reserved_regions: line %u is not 'start end type': '%.*s'",
+		err(ctx, "%s/reserved_regions: line %u is not 'start end type': '%.*s' (skipped)",
 		    group->display_syspath, bad_line, len > 80 ? 80 : len, line);
 	}
-	group->regions_err = r;
+	/* Bad lines were logged and skipped; the good regions still count. */
+	group->regions_err = r == -EBADMSG ? 0 : r;
 	free(text);
 }
 

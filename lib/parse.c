@@ -190,47 +190,57 @@ int parse_region_line(const char *line, struct iommugrp_region *ret_region)
 	return 0;
 }
 
-/* The whole file; on a bad line returns -EBADMSG and its 1-based number. */
+static int append_region(struct iommugrp_region **regions, size_t *count,
+			 const struct iommugrp_region *region)
+{
+	struct iommugrp_region *bigger = realloc(*regions, (*count + 1) * sizeof(**regions));
+
+	if (!bigger) {
+		free(*regions);
+		*regions = NULL;
+		return -ENOMEM;
+	}
+	bigger[(*count)++] = *region;
+	*regions = bigger;
+	return 0;
+}
+
+/*
+ * The whole file. Bad lines are skipped, not fatal: every good region is
+ * returned, and -EBADMSG with the first bad line's 1-based number says some
+ * were not.
+ */
 int parse_regions(const char *text, struct iommugrp_region **ret_regions,
 		  size_t *ret_count, unsigned int *ret_bad_line)
 {
-	struct iommugrp_region *regions = NULL;
+	struct iommugrp_region *regions = NULL, region;
+	unsigned int lineno = 0, first_bad = 0;
 	size_t count = 0;
-	unsigned int lineno = 0;
 	const char *p = text;
 
 	while (*p) {
 		size_t len = strcspn(p, "\n");
 		char line[256];
+		bool bad = len >= sizeof(line);
 
 		lineno++;
-		if (len >= sizeof(line))
-			goto bad;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		if (len > 0) {
-			struct iommugrp_region *bigger = realloc(regions, (count + 1) * sizeof(*regions));
-
-			if (!bigger) {
-				free(regions);
+		if (!bad && len > 0) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			bad = parse_region_line(line, &region) < 0;
+			if (!bad && append_region(&regions, &count, &region) < 0)
 				return -ENOMEM;
-			}
-			regions = bigger;
-			if (parse_region_line(line, &regions[count]) < 0)
-				goto bad;
-			count++;
 		}
+		if (bad && !first_bad)
+			first_bad = lineno;
 		p += len;
 		if (*p == '\n')
 			p++;
 	}
 	*ret_regions = regions;
 	*ret_count = count;
-	return 0;
-bad:
-	free(regions);
-	*ret_bad_line = lineno;
-	return -EBADMSG;
+	*ret_bad_line = first_bad;
+	return first_bad ? -EBADMSG : 0;
 }
 
 static int hex_field(const char **p, size_t min, size_t max, unsigned long *ret)

@@ -31,11 +31,12 @@ static int group_of_device_dir(struct iommugrp_ctx *ctx, const char *devdir,
 	if (r < 0)
 		return r == -ENOENT ? -ENODEV : r;
 	r = parse_uint(number_str, &number);
+	*ret_group = r < 0 ? NULL : ctx_find_group(ctx, number);
+	if (!*ret_group)
+		err(ctx, "/%s/iommu_group leads to group '%s', which is not in /sys/kernel/iommu_groups",
+		    devdir, number_str);
 	free(number_str);
-	if (r < 0)
-		return -EBADMSG;
-	*ret_group = ctx_find_group(ctx, number);
-	return *ret_group ? 0 : -ENOENT;
+	return *ret_group ? 0 : -EBADMSG;
 }
 
 static int resolve_device_dir(struct iommugrp_ctx *ctx, const char *devdir, const char *name,
@@ -55,6 +56,20 @@ static int resolve_device_dir(struct iommugrp_ctx *ctx, const char *devdir, cons
 	return 0;
 }
 
+/* Through the bus's link to the device's own directory, so messages name the real path. */
+static int resolve_pci_address(struct iommugrp_ctx *ctx, const char *address,
+			       struct iommugrp_group **ret_group, struct iommugrp_device **ret_device)
+{
+	char *devdir = NULL;
+	int r;
+
+	if (sysfs_link_target(ctx, "sys/bus/pci/devices", address, &devdir) < 0)
+		return -ENOENT;
+	r = resolve_device_dir(ctx, devdir, address, ret_group, ret_device);
+	free(devdir);
+	return r;
+}
+
 static int resolve_path(struct iommugrp_ctx *ctx, const char *target,
 			struct iommugrp_group **ret_group, struct iommugrp_device **ret_device)
 {
@@ -64,6 +79,15 @@ static int resolve_path(struct iommugrp_ctx *ctx, const char *target,
 	r = path_resolve_link("", target, &rel);
 	if (r < 0)
 		return -EINVAL;
+	/* A group's own directory names the group. */
+	if (strncmp(rel, "sys/kernel/iommu_groups/", 24) == 0 && !strchr(rel + 24, '/')) {
+		unsigned int number;
+
+		r = parse_uint(rel + 24, &number);
+		*ret_group = r < 0 ? NULL : ctx_find_group(ctx, number);
+		free(rel);
+		return *ret_group ? 0 : -ENOENT;
+	}
 	slash = strrchr(rel, '/');
 	r = resolve_device_dir(ctx, rel, slash ? slash + 1 : rel, ret_group, ret_device);
 	free(rel);
@@ -95,7 +119,7 @@ static bool is_device_name(const char *s)
 static int resolve_target(struct iommugrp_ctx *ctx, const char *target,
 			  struct iommugrp_group **ret_group, struct iommugrp_device **ret_device)
 {
-	char address[PCI_ADDRESS_MAX], devdir[64];
+	char address[PCI_ADDRESS_MAX];
 	unsigned int number;
 
 	if (target[0] >= '0' && target[0] <= '9' && !strchr(target, ':')) {
@@ -109,8 +133,7 @@ static int resolve_target(struct iommugrp_ctx *ctx, const char *target,
 	if (looks_like_pci_address(target)) {
 		if (parse_pci_address(target, address) < 0)
 			return -EINVAL;
-		snprintf(devdir, sizeof(devdir), "sys/bus/pci/devices/%s", address);
-		return resolve_device_dir(ctx, devdir, address, ret_group, ret_device);
+		return resolve_pci_address(ctx, address, ret_group, ret_device);
 	}
 	if (is_device_name(target))
 		return resolve_name(ctx, target, ret_group, ret_device);

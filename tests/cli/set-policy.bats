@@ -373,7 +373,7 @@ OUT
 @test "--json: the documented shape with types (planned dry run)" {
 	run --separate-stderr igf qemu-q35 set-policy --dry-run -J 0000:00:02.0 strict
 	exit_is 0
-	jq_eq 'keys_unsorted' '["group","requested","dry_run","outcome","old_type","new_type","refusal","error","leftover","steps"]'
+	jq_eq 'keys_unsorted' '["group","requested","dry_run","outcome","old_type","expected_type","new_type","refusal","error","leftover","steps"]'
 	jq_eq '[.group, .requested, .dry_run, .outcome, .old_type, .new_type, .refusal, .error, .leftover]' \
 		'[2,"DMA",true,"planned","DMA-FQ",null,null,null,null]'
 	jq_eq '[.steps[] | keys_unsorted]' \

@@ -338,7 +338,7 @@ OUT
 	run --separate-stderr igf qemu-q35 vfio-bind --dry-run --json 2
 	exit_is 0
 	jq_eq 'keys' '["groups"]'
-	jq_eq '.groups[0] | keys_unsorted' '["group","dry_run","outcome","old_type","new_type","refusal","error","leftover","steps","vfio_files"]'
+	jq_eq '.groups[0] | keys_unsorted' '["group","dry_run","outcome","old_type","expected_type","new_type","refusal","error","leftover","steps","vfio_files"]'
 	jq_eq '.groups[0] | [.group, .dry_run, .outcome, .refusal, .vfio_files]' '[2,true,"planned",null,[]]'
 	jq_eq '.groups[0].steps' '[{"action":"write-override","device":"0000:00:02.0","driver":null,"file":"/sys/devices/pci0000:00/0000:00:02.0/driver_override","value":"vfio-pci"},{"action":"unbind","device":"0000:00:02.0","driver":"e1000e","file":"/sys/bus/pci/drivers/e1000e/unbind","value":"0000:00:02.0"},{"action":"probe","device":"0000:00:02.0","driver":"vfio-pci","file":"/sys/bus/pci/drivers_probe","value":"0000:00:02.0"}]'
 }
