@@ -4,8 +4,9 @@
 # Stock 6.1: every such write fails with EINVAL.
 . /tests/guest/lib.sh
 . /tests/guest/kernel-lib.sh
+start_clean
 
-echo "# kernel $(uname -r): rules $RULES; group $MULTI = $(echo $(group_members "$MULTI")); boot type $BOOT_TYPE"
+echo "# kernel $(uname -r): group $MULTI = $(echo $(group_members "$MULTI"))"
 
 expect_dma_owner claim-multi-dma-owner-kernel-when-bound "$MULTI" kernel
 if ! unbind_multi; then

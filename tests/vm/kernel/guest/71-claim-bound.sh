@@ -3,6 +3,7 @@
 # "Device is still bound to driver" log line; DMA -> DMA-FQ still works live.
 . /tests/guest/lib.sh
 . /tests/guest/kernel-lib.sh
+start_clean
 
 if [ "$RULES" = claim-based ]; then
 	multi_bound=EPERM single_bound=EPERM

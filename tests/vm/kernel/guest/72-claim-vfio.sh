@@ -4,6 +4,7 @@
 # Needs /usr/bin/vfio-holder (tests/vm/kernel/vfio-holder.c, static).
 . /tests/guest/lib.sh
 . /tests/guest/kernel-lib.sh
+start_clean
 
 if ! command -v vfio-holder >/dev/null; then
 	fail claim-vfio-holder-present "vfio-holder is not in the guest (build it from tests/vm/kernel/vfio-holder.c)"

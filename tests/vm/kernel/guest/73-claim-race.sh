@@ -4,6 +4,7 @@
 # (CONFIG_PROVE_LOCKING on the iommugrp kernel) checks the lock order; 95-* reads the log.
 . /tests/guest/lib.sh
 . /tests/guest/kernel-lib.sh
+start_clean
 
 unbind_multi
 rm -f /tmp/race-stop

@@ -9,7 +9,12 @@
 RULES=$(type_change_rules)
 SINGLE=$(group_of "$E1000E_BDF")
 MULTI=$(group_of "$BRIDGE_BDF")
-BOOT_TYPE=$(group_type "$MULTI")
+# The boot default, from the kernel log (earlier test files may have left groups changed);
+# the e1000e group's current type if the log has wrapped.
+if dmesg | grep -q 'Default domain type: Passthrough'; then BOOT_TYPE=identity
+elif dmesg | grep -q 'invalidation policy: lazy'; then BOOT_TYPE=DMA-FQ
+elif dmesg | grep -q 'invalidation policy: strict'; then BOOT_TYPE=DMA
+else BOOT_TYPE=$(group_type "$SINGLE"); fi
 # The patched 6.1 adds /sys/kernel/iommu_groups/<N>/dma_owner (kernel/0002-*.patch).
 case $(uname -r) in
 *iommugrp*) PATCHED=1 ;;
@@ -73,3 +78,21 @@ restore_all() {
 }
 
 lower() { echo "$1" | tr 'A-Z' 'a-z'; }
+
+# start_clean: undo what an earlier (failed) test file may have left behind: vfio-holder
+# running, driver_override set, NICs on vfio-pci or unbound, group types changed. Then
+# every NIC is on its default driver and both groups have the boot type.
+start_clean() {
+	local bdf drv want pid
+	for pid in $(pidof vfio-holder); do kill "$pid"; done
+	for bdf in "$E1000E_BDF" "$E1000_A_BDF" "$E1000_B_BDF"; do
+		[ "$(cat "$PCI_DIR/$bdf/driver_override")" = "(null)" ] ||
+			sysfs_write "$PCI_DIR/$bdf/driver_override" "" >/dev/null
+		want=e1000
+		[ "$bdf" = "$E1000E_BDF" ] && want=e1000e
+		drv=$(driver_of "$bdf")
+		[ -z "$drv" ] || [ "$drv" = "$want" ] || unbind_device "$bdf"
+	done
+	restore_all
+	echo "# start: rules $RULES, boot type $BOOT_TYPE, groups $SINGLE/$MULTI: $(group_type "$SINGLE")/$(group_type "$MULTI"), drivers '$(driver_of "$E1000E_BDF")' '$(driver_of "$E1000_A_BDF")' '$(driver_of "$E1000_B_BDF")'"
+}
