@@ -70,7 +70,7 @@ debian_kernel_pattern() {
 
 # newest_kernel_package LABEL: prints "NAME VERSION" of the newest candidate in apt's lists.
 newest_kernel_package() {
-	local pattern names name version best= best_version=
+	local pattern names name version best='' best_version=''
 	pattern=$(debian_kernel_pattern "$1")
 	names=$(apt-cache search --names-only "$pattern" | awk '{print $1}')
 	if [[ -z $names ]]; then
@@ -90,7 +90,11 @@ newest_kernel_package() {
 
 # As root, apt-get download would hand the download to user _apt, who cannot write to
 # root's cache (a noisy warning): download as root directly.
-apt_sandbox_opt() { [[ $(id -u) == 0 ]] && echo "-o APT::Sandbox::User=root"; true; }
+apt_download() {
+	local opts=()
+	[[ $(id -u) == 0 ]] && opts=(-o APT::Sandbox::User=root)
+	apt-get download -qq "${opts[@]}" "$@"
+}
 
 # fetch_debian_kernel LABEL: makes $VM_KERNEL_CACHE/LABEL hold the newest kernel for LABEL
 # (boot/vmlinuz-*, lib/modules/*) and prints that directory. The stamp is written last,
@@ -120,8 +124,8 @@ fetch_debian_kernel() {
 	tmp=$(mktemp -d "$VM_KERNEL_CACHE/.fetch-$label.XXXXXX")
 	# apt-get download drops privileges to _apt, which must be able to write there.
 	chmod 755 "$tmp"
-	(cd "$tmp" && apt-get download -qq $(apt_sandbox_opt) "${wanted% *}=${wanted#* }" >&2) ||
-		{ apt_update_once && (cd "$tmp" && apt-get download -qq $(apt_sandbox_opt) "${wanted% *}=${wanted#* }" >&2); } ||
+	(cd "$tmp" && apt_download "${wanted% *}=${wanted#* }" >&2) ||
+		{ apt_update_once && (cd "$tmp" && apt_download "${wanted% *}=${wanted#* }" >&2); } ||
 		{ rm -rf "$tmp"; die "apt-get download ${wanted% *} failed"; }
 	mkdir "$tmp/root"
 	dpkg -x "$tmp"/*.deb "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x failed"; }
