@@ -26,4 +26,14 @@ assert_eq topology-groups-share-boot-type 1 "$(for g in $(all_groups); do group_
 
 assert_frames_move dma-works-at-boot
 
+# The check is not vacuous: the second e1000 is on no hub, so no frame can reach it.
+if why=$(frames_move "$E1000E_BDF" "$E1000_B_BDF"); then
+	fail frames-check-fails-without-a-path "frames 'moved' to $E1000_B_BDF, which is on no hub"
+else
+	case $why in
+	"no ARP reply"*) pass frames-check-fails-without-a-path ;;
+	*) fail frames-check-fails-without-a-path "failed for another reason: $why" ;;
+	esac
+fi
+
 finish
