@@ -61,6 +61,15 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* Without CONFIG_VFIO_DEVICE_CDEV the vfio-dev entry exists but has no dev: no node. */
+static bool has_dev_file(const char *dir, const char *name)
+{
+	char path[1200];
+
+	snprintf(path, sizeof(path), "%.1000s/%.64s/dev", dir, name);
+	return access(path, F_OK) == 0;
+}
+
 /* /dev/vfio/N, then each member's /dev/vfio/devices/vfioX where the kernel has VFIO cdevs. */
 static int vfio_files(struct cli *cli, struct iommugrp_group *group, char files[][64], int max)
 {
@@ -77,7 +86,7 @@ static int vfio_files(struct cli *cli, struct iommugrp_group *group, char files[
 		snprintf(dir, sizeof(dir), "%s%s/vfio-dev", root, iommugrp_device_get_syspath(d));
 		dh = opendir(dir);
 		while (dh && (de = readdir(dh)) && n < max)
-			if (strncmp(de->d_name, "vfio", 4) == 0)
+			if (strncmp(de->d_name, "vfio", 4) == 0 && has_dev_file(dir, de->d_name))
 				snprintf(files[n++], 64, "/dev/vfio/devices/%.40s", de->d_name);
 		if (dh)
 			closedir(dh);
