@@ -1,5 +1,5 @@
 # The demo, run inside the VM by tests/vm/demo (vm.mode=demo). Each step prints the command
-# as "$ ..." and then its real output. Later work appends set-policy and vfio steps.
+# as "$ ..." and then its real output.
 . /tests/guest/lib.sh
 
 # step COMMAND...: shows and runs a command; a failing iommugrp command fails the demo.
@@ -44,14 +44,14 @@ say "Chosen columns, flat, for scripts; or JSON:"
 must step iommugrp -l -o GROUP,NAME,ID,DRIVER,VIABLE
 must step iommugrp status --json
 
-say "The type-change rules at work (plain sysfs writes; iommugrp reads the result back):"
-shell_step "echo identity > /sys/kernel/iommu_groups/$single/type"
-must shell_step "echo $E1000E_BDF > /sys/bus/pci/devices/$E1000E_BDF/driver/unbind"
-must shell_step "echo identity > /sys/kernel/iommu_groups/$single/type"
-must step iommugrp show "$single"
-say "The driver back on the identity (passthrough) domain: frames still move between the NICs"
-say "on QEMU's hub (e1000e -> e1000 and back, no DMAR fault):"
-must shell_step "echo $E1000E_BDF > /sys/bus/pci/drivers/e1000e/bind"
+say "Switching a group's DMA policy: first the plan, every sysfs write in order:"
+must step iommugrp set-policy --dry-run "$single" identity
+say "A script that does not allow unbinding gets a refusal naming the drivers (exit 4):"
+step iommugrp set-policy "$single" identity </dev/null
+say "With --unbind: unbind, write, read back, rebind, each verified:"
+must step iommugrp set-policy --unbind "$single" identity
+say "The driver is back, on the identity (passthrough) domain: frames still move between the"
+say "NICs on QEMU's hub (e1000e -> e1000 and back, no DMAR fault):"
 wait_until 50 test -e "$PCI_DIR/$E1000E_BDF/net"
 if why=$(frames_move "$E1000E_BDF" "$E1000_A_BDF"); then
 	echo "frames moved"
@@ -61,10 +61,35 @@ else
 fi
 echo
 must step iommugrp -o NAME,TYPE,DRIVER list
-# Back as it was.
-unbind_device "$E1000E_BDF"
-sysfs_write "$GROUPS_DIR/$single/type" auto >/dev/null
-bind_device "$E1000E_BDF" e1000e
+say "Back to the boot default:"
+must step iommugrp set-policy --unbind "$single" auto
+say "This kernel's rules for the multi-device group behind the bridge:"
+step iommugrp set-policy --dry-run "$multi" DMA
+
+say "Handing the bridge's group to vfio-pci, by naming one of its NICs: the whole group moves,"
+say "the bridge stays, vfio-pci is loaded through libkmod:"
+must step iommugrp vfio-bind "${E1000_A_BDF#0000:}"
+must step iommugrp show "$multi"
+say "A VMM holds the group (vfio-holder attaches it to a VFIO container, as QEMU would):"
+if command -v vfio-holder >/dev/null; then
+	vfio-holder "$multi" >/tmp/holder.out 2>&1 &
+	holder=$!
+	wait_until 100 grep -q '^held' /tmp/holder.out
+	say "release refuses, naming the process, instead of hanging in the kernel's unbind:"
+	step iommugrp vfio-release "$multi"
+	kill "$holder"
+	wait "$holder" 2>/dev/null
+fi
+say "The VMM is gone: every device goes back to the driver it had."
+must step iommugrp vfio-release "$multi"
+must step iommugrp -o NAME,DRIVER,OVERRIDE list
+if why=$(frames_move "$E1000E_BDF" "$E1000_A_BDF"); then
+	echo "frames moved"
+else
+	echo "frames did not move: $why"
+	STEP_FAILED=$((STEP_FAILED + 1))
+fi
+echo
 
 if [ "$STEP_FAILED" -ne 0 ]; then
 	echo "FAIL demo: $STEP_FAILED step(s) failed"
