@@ -299,3 +299,44 @@ void cli_unref_groups(struct iommugrp_group **groups, int count)
 		iommugrp_group_unref(groups[i]);
 	free(groups);
 }
+
+/* --dry-run, for the changing commands with no other option of their own; input: a bool. */
+const struct argp_option dry_run_options[] = {
+	{ "dry-run", 0x200, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
+	{ 0 }
+};
+
+error_t parse_dry_run(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key != 0x200)
+		return ARGP_ERR_UNKNOWN;
+	*(bool *)state->input = true;
+	return 0;
+}
+
+/* Resolves the targets to groups and runs @fn on each, inside {"groups": [...]} for --json. */
+int run_on_groups(struct cli *cli, char **targets, int count, group_fn fn, const void *options)
+{
+	struct iommugrp_group **groups = NULL;
+	int ngroups = 0, status;
+	struct json j;
+
+	status = cli_open_context(cli);
+	if (status == EXIT_OK)
+		status = cli_resolve_groups(cli, targets, count, &groups, &ngroups);
+	if (status != EXIT_OK)
+		return status;
+	if (cli->json) {
+		json_begin(&j, stdout);
+		json_array_begin(&j, "groups");
+	}
+	for (int i = 0; i < ngroups; i++)
+		status = worst_status(status, fn(cli, options, groups[i], cli->json ? &j : NULL));
+	if (cli->json) {
+		json_array_end(&j);
+		json_end(&j);
+	}
+	cli_unref_groups(groups, ngroups);
+	return status;
+}

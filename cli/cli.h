@@ -128,5 +128,10 @@ int worst_status(int a, int b);
 int cli_resolve_groups(struct cli *cli, char **targets, int count,
 		       struct iommugrp_group ***ret_groups, int *ret_count);
 void cli_unref_groups(struct iommugrp_group **groups, int count);
+extern const struct argp_option dry_run_options[];
+error_t parse_dry_run(int key, char *arg, struct argp_state *state);
+typedef int (*group_fn)(struct cli *cli, const void *options, struct iommugrp_group *group,
+			struct json *j);
+int run_on_groups(struct cli *cli, char **targets, int count, group_fn fn, const void *options);
 
 #endif

@@ -6,35 +6,12 @@
 
 #include "cli.h"
 
-struct restore_options {
-	bool dry_run;
-};
-
-enum { OPT_DRY_RUN = 0x200 };
-
-static const struct argp_option options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
-	{ 0 }
-};
-
-static error_t parse_option(int key, char *arg, struct argp_state *state)
-{
-	struct restore_options *o = state->input;
-
-	(void)arg;
-	if (key != OPT_DRY_RUN)
-		return ARGP_ERR_UNKNOWN;
-	o->dry_run = true;
-	return 0;
-}
-
 static const struct change_words words = {
 	"return it to its journalled state", "returned to its journalled state",
 	"it is in its journalled state already",
 };
 
-static int restore_group(struct cli *cli, const struct restore_options *o, unsigned int number,
-			 struct json *j)
+static int restore_group(struct cli *cli, bool dry_run, unsigned int number, struct json *j)
 {
 	struct iommugrp_change *change = NULL;
 	int status, r = iommugrp_change_new_restore(cli->ctx, number, &change);
@@ -49,15 +26,15 @@ static int restore_group(struct cli *cli, const struct restore_options *o, unsig
 		cli_error("group %u: cannot plan the restore: %s", number, strerror(-r));
 		return EXIT_ERROR;
 	}
-	status = change_execute(change, o->dry_run);
+	status = change_execute(change, dry_run);
 	if (j) {
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
-		json_bool(j, "dry_run", o->dry_run);
+		json_bool(j, "dry_run", dry_run);
 		change_json(j, change, NULL);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, &words);
+		change_print_text(number, change, dry_run, &words);
 	}
 	change_report(change);
 	iommugrp_change_unref(change);
@@ -66,15 +43,15 @@ static int restore_group(struct cli *cli, const struct restore_options *o, unsig
 
 int cmd_restore(struct cli *cli, int argc, char **argv)
 {
-	struct restore_options o = { false };
+	bool dry_run = false;
 	const struct command_spec spec = {
 		.args_doc = "",
 		.doc = "Return every group whose operation was interrupted (a journal under "
 		       "/run/iommugrp) to the state recorded before it began.",
 		.cli = cli,
-		.options = options,
-		.parser = parse_option,
-		.input = &o,
+		.options = dry_run_options,
+		.parser = parse_dry_run,
+		.input = &dry_run,
 	};
 	unsigned int *groups = NULL;
 	char **args;
@@ -99,7 +76,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		printf("nothing to restore: no interrupted operation\n");
 	}
 	for (int i = 0; i < n; i++)
-		status = worst_status(status, restore_group(cli, &o, groups[i], cli->json ? &j : NULL));
+		status = worst_status(status, restore_group(cli, dry_run, groups[i], cli->json ? &j : NULL));
 	if (cli->json) {
 		json_array_end(&j);
 		json_end(&j);

@@ -126,9 +126,10 @@ static const struct change_words words = {
 	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
 };
 
-static int bind_group(struct cli *cli, const struct vfio_bind_options *o,
-		      struct iommugrp_group *group, struct json *j)
+static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *group,
+		      struct json *j)
 {
+	const struct vfio_bind_options *o = opts;
 	struct iommugrp_change *change = NULL;
 	unsigned int number = iommugrp_group_get_number(group);
 	char files[32][64];
@@ -185,27 +186,12 @@ int cmd_vfio_bind(struct cli *cli, int argc, char **argv)
 		.parser = parse_option,
 		.input = &o,
 	};
-	struct iommugrp_group **groups = NULL;
 	char **args;
-	int count, ngroups = 0, status;
-	struct json j;
+	int count, status;
 
 	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
 		return EXIT_ERROR;
-	status = cli_open_context(cli);
-	if (status == EXIT_OK)
-		status = cli_resolve_groups(cli, args, count, &groups, &ngroups);
-	if (status == EXIT_OK && cli->json) {
-		json_begin(&j, stdout);
-		json_array_begin(&j, "groups");
-	}
-	for (int i = 0; i < ngroups; i++)
-		status = worst_status(status, bind_group(cli, &o, groups[i], cli->json ? &j : NULL));
-	if (ngroups > 0 && cli->json) {
-		json_array_end(&j);
-		json_end(&j);
-	}
-	cli_unref_groups(groups, ngroups);
+	status = run_on_groups(cli, args, count, bind_group, &o);
 	free(args);
 	return status;
 }

@@ -5,35 +5,14 @@
 
 #include "cli.h"
 
-struct vfio_release_options {
-	bool dry_run;
-};
-
-enum { OPT_DRY_RUN = 0x200 };
-
-static const struct argp_option options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
-	{ 0 }
-};
-
-static error_t parse_option(int key, char *arg, struct argp_state *state)
-{
-	struct vfio_release_options *o = state->input;
-
-	(void)arg;
-	if (key != OPT_DRY_RUN)
-		return ARGP_ERR_UNKNOWN;
-	o->dry_run = true;
-	return 0;
-}
-
 static const struct change_words words = {
 	"give it back to its drivers", "given back to its drivers", "it is not on vfio-pci",
 };
 
-static int release_group(struct cli *cli, const struct vfio_release_options *o,
-			 struct iommugrp_group *group, struct json *j)
+static int release_group(struct cli *cli, const void *options, struct iommugrp_group *group,
+			 struct json *j)
 {
+	bool dry_run = *(const bool *)options;
 	struct iommugrp_change *change = NULL;
 	unsigned int number = iommugrp_group_get_number(group);
 	int status, r = iommugrp_change_new_vfio_release(group, &change);
@@ -42,7 +21,7 @@ static int release_group(struct cli *cli, const struct vfio_release_options *o,
 		cli_error("group %u: cannot plan the release: %s", number, strerror(-r));
 		return EXIT_ERROR;
 	}
-	status = change_execute(change, o->dry_run);
+	status = change_execute(change, dry_run);
 	if (!iommugrp_change_has_record(change) && !cli->json &&
 	    change_outcome(change) != IOMMUGRP_OUTCOME_REFUSED &&
 	    !iommugrp_change_is_noop(change))
@@ -53,12 +32,12 @@ static int release_group(struct cli *cli, const struct vfio_release_options *o,
 	if (j) {
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
-		json_bool(j, "dry_run", o->dry_run);
+		json_bool(j, "dry_run", dry_run);
 		json_bool(j, "recorded", iommugrp_change_has_record(change));
 		change_json(j, change, NULL);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, &words);
+		change_print_text(number, change, dry_run, &words);
 	}
 	change_report(change);
 	iommugrp_change_unref(change);
@@ -67,7 +46,7 @@ static int release_group(struct cli *cli, const struct vfio_release_options *o,
 
 int cmd_vfio_release(struct cli *cli, int argc, char **argv)
 {
-	struct vfio_release_options o = { false };
+	bool dry_run = false;
 	const struct command_spec spec = {
 		.args_doc = "TARGET...",
 		.doc = "Give the whole IOMMU group of each TARGET back from vfio-pci.\v"
@@ -76,31 +55,16 @@ int cmd_vfio_release(struct cli *cli, int argc, char **argv)
 		.min_args = 1,
 		.max_args = 1024,
 		.cli = cli,
-		.options = options,
-		.parser = parse_option,
-		.input = &o,
+		.options = dry_run_options,
+		.parser = parse_dry_run,
+		.input = &dry_run,
 	};
-	struct iommugrp_group **groups = NULL;
 	char **args;
-	int count, ngroups = 0, status;
-	struct json j;
+	int count, status;
 
 	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
 		return EXIT_ERROR;
-	status = cli_open_context(cli);
-	if (status == EXIT_OK)
-		status = cli_resolve_groups(cli, args, count, &groups, &ngroups);
-	if (status == EXIT_OK && cli->json) {
-		json_begin(&j, stdout);
-		json_array_begin(&j, "groups");
-	}
-	for (int i = 0; i < ngroups; i++)
-		status = worst_status(status, release_group(cli, &o, groups[i], cli->json ? &j : NULL));
-	if (ngroups > 0 && cli->json) {
-		json_array_end(&j);
-		json_end(&j);
-	}
-	cli_unref_groups(groups, ngroups);
+	status = run_on_groups(cli, args, count, release_group, &dry_run);
 	free(args);
 	return status;
 }

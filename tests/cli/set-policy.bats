@@ -7,61 +7,7 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-# --- local helpers (kept in this file: helpers.bash is being extended concurrently) ---------
-# Every call is `run --separate-stderr`: $output is stdout, $stderr is stderr.
-_dump() {
-	printf -- '--- status: %s\n--- stdout:\n%s\n--- stderr:\n%s\n' "$status" "$output" "${stderr-}" >&2
-}
-exit_is() { [[ $status -eq $1 ]] || { echo "expected exit status $1" >&2; _dump; return 1; }; }
-out_has() { [[ $output == *"$1"* ]] || { echo "stdout lacks: $1" >&2; _dump; return 1; }; }
-out_lacks() { [[ $output != *"$1"* ]] || { echo "stdout has: $1" >&2; _dump; return 1; }; }
-err_has() { [[ ${stderr-} == *"$1"* ]] || { echo "stderr lacks: $1" >&2; _dump; return 1; }; }
-err_lacks() { [[ ${stderr-} != *"$1"* ]] || { echo "stderr has: $1" >&2; _dump; return 1; }; }
-out_empty() { [[ -z $output ]] || { echo "stdout is not empty" >&2; _dump; return 1; }; }
-# out_is <<EOF: stdout is exactly the here-document.
-out_is() {
-	local want
-	want=$(cat)
-	[[ $output == "$want" ]] && return 0
-	diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$output") >&2
-	_dump
-	return 1
-}
-# jq_true FILTER / jq_eq FILTER VALUE: on stdout, which must be JSON.
-jq_true() { jq -e "$1" >/dev/null 2>&1 <<<"$output" || { echo "jq -e '$1' is not true" >&2; _dump; return 1; }; }
-jq_eq() {
-	local got
-	got=$(jq -c "$1" <<<"$output" 2>&1)
-	[[ $got == "$2" ]] || { echo "jq -c '$1': expected $2, got $got" >&2; _dump; return 1; }
-}
-
-# fx_copy NAME: a private copy of fixture NAME as $FXC, for runs without --dry-run (each must be
-# refused before any write, or be a no-op) and for journals; igc runs iommugrp on it.
-fx_copy() {
-	FXC=$BATS_TEST_TMPDIR/$1
-	rm -rf "$FXC"
-	cp -a "$IOMMUGRP_FIXTURES/$1" "$FXC"
-}
-igc() { ig --sysroot "$FXC" "$@"; }
-# tree_sum DIR: one line that changes when anything below DIR/sys or DIR/run changes
-# (names, types, modes, link targets, file contents).
-tree_sum() {
-	(
-		cd "$1" || exit 1
-		find sys run -printf '%p %y %m %l\n' 2>/dev/null | sort
-		find sys run -type f -print0 2>/dev/null | sort -z | xargs -0 -r md5sum
-	) | md5sum
-}
-# vm_stopped FIXTURE PID: the VMM holding a group has exited (its proc entry is gone; with
-# iommugrp's 6.1 patch the groups' dma_owner no longer says "user").
-vm_stopped() {
-	rm -rf "$FXC/proc/$2"
-	local f
-	for f in "$FXC"/sys/kernel/iommu_groups/*/dma_owner; do
-		[[ -e $f && $(<"$f") == user ]] && echo none >"$f"
-	done
-	return 0
-}
+load changes
 
 # --- 6.1 (single-device rules) ------------------------------------------------------------
 

@@ -22,6 +22,16 @@ shell_step() {
 	return $rc
 }
 say() { printf '# %s\n' "$@"; }
+# show_frames_move: DMA works: frames between the e1000e and the e1000 on QEMU's hub.
+show_frames_move() {
+	if why=$(frames_move "$E1000E_BDF" "$E1000_A_BDF"); then
+		echo "frames moved"
+	else
+		echo "frames did not move: $why"
+		STEP_FAILED=$((STEP_FAILED + 1))
+	fi
+	echo
+}
 must() { "$@" || STEP_FAILED=$((STEP_FAILED + 1)); }
 
 single=$(group_of "$E1000E_BDF")
@@ -53,13 +63,7 @@ must step iommugrp set-policy --unbind "$single" identity
 say "The driver is back, on the identity (passthrough) domain: frames still move between the"
 say "NICs on QEMU's hub (e1000e -> e1000 and back, no DMAR fault):"
 wait_until 50 test -e "$PCI_DIR/$E1000E_BDF/net"
-if why=$(frames_move "$E1000E_BDF" "$E1000_A_BDF"); then
-	echo "frames moved"
-else
-	echo "frames did not move: $why"
-	STEP_FAILED=$((STEP_FAILED + 1))
-fi
-echo
+show_frames_move
 must step iommugrp -o NAME,TYPE,DRIVER list
 say "Back to the boot default:"
 must step iommugrp set-policy --unbind "$single" auto
@@ -83,13 +87,7 @@ fi
 say "The VMM is gone: every device goes back to the driver it had."
 must step iommugrp vfio-release "$multi"
 must step iommugrp -o NAME,DRIVER,OVERRIDE list
-if why=$(frames_move "$E1000E_BDF" "$E1000_A_BDF"); then
-	echo "frames moved"
-else
-	echo "frames did not move: $why"
-	STEP_FAILED=$((STEP_FAILED + 1))
-fi
-echo
+show_frames_move
 
 if [ "$STEP_FAILED" -ne 0 ]; then
 	echo "FAIL demo: $STEP_FAILED step(s) failed"
