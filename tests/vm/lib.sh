@@ -268,7 +268,7 @@ run_vm() {
 		-device intel-iommu,intremap=on \
 		-display none -monitor none -no-reboot -net none -pidfile "${console_log%/*}/qemu.pid" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
+		-append "console=ttyS0 intel_iommu=on panic=-1 no_timer_check vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
 		-serial "file:$console_log" -serial "file:$results_log" \
 		-netdev hubport,hubid=0,id=hub0-e1000e \
 		-netdev hubport,hubid=0,id=hub0-e1000 \

@@ -17,7 +17,13 @@ else fail vfio-bind-single-on-vfio-pci "driver '$(driver_of "$E1000E_BDF")'"; fi
 assert_contains vfio-bind-prints-group-file "/dev/vfio/$single" "$OUT"
 if [ -c "/dev/vfio/$single" ]; then pass vfio-bind-group-file-exists
 else fail vfio-bind-group-file-exists "no /dev/vfio/$single"; fi
-assert_eq vfio-bind-loaded-vfio-pci live "$(cat /sys/module/vfio_pci/initstate 2>/dev/null)" "vfio_pci"
+# Debian kernels ship vfio-pci as a module iommugrp loads; the project's kernel builds it in.
+if [ -d /sys/module/vfio_pci ] && { [ ! -e /sys/module/vfio_pci/initstate ] ||
+	[ "$(cat /sys/module/vfio_pci/initstate)" = live ]; }; then
+	pass vfio-bind-vfio-pci-loaded-or-built-in
+else
+	fail vfio-bind-vfio-pci-loaded-or-built-in "no live vfio_pci module after vfio-bind"
+fi
 run_ig vfio-bind-again-is-noop 0 vfio-bind "$single"
 assert_contains vfio-bind-noop-says-so "nothing to do" "$OUT"
 run_ig vfio-release-single 0 vfio-release "$E1000E_BDF"
