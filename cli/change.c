@@ -189,7 +189,17 @@ void change_report(struct iommugrp_change *change)
 	switch (change_outcome(change)) {
 	case IOMMUGRP_OUTCOME_REFUSED:
 		iommugrp_change_get_refusal(change, &reason);
-		cli_error("refused, nothing was changed: %s", reason ? reason : "unknown reason");
+		if (reason && strchr(reason, '\n')) {
+			cli_error("refused, nothing was changed, for these reasons:");
+			for (const char *line = reason; *line;) {
+				int len = (int)strcspn(line, "\n");
+
+				fprintf(stderr, "  %.*s\n", len, line);
+				line += len + (line[len] == '\n');
+			}
+		} else {
+			cli_error("refused, nothing was changed: %s", reason ? reason : "unknown reason");
+		}
 		break;
 	case IOMMUGRP_OUTCOME_ROLLED_BACK:
 		fprintf(stderr, "%s: rolled back: every driver and the type are as they were\n",

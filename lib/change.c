@@ -34,18 +34,29 @@ int change_new(struct iommugrp_group *group, const char *operation,
 	return 0;
 }
 
+/* The first refusal's errno counts; every reason is kept, one a line, so all are said at once. */
 int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
 {
+	char *reason = NULL, *joined;
 	va_list args;
 
-	if (change->refusal < 0)
-		return 0; /* the first reason is the one that counts */
-	change->refusal = error;
 	va_start(args, format);
-	if (vasprintf(&change->refusal_reason, format, args) < 0)
-		change->refusal_reason = NULL;
+	if (vasprintf(&reason, format, args) < 0)
+		reason = NULL;
 	va_end(args);
-	return change->refusal_reason ? 0 : -ENOMEM;
+	if (!reason)
+		return -ENOMEM;
+	if (change->refusal == 0)
+		change->refusal = error;
+	joined = change->refusal_reason ? strdup_printf("%s\n%s", change->refusal_reason, reason)
+					: reason;
+	if (joined != reason)
+		free(reason);
+	if (!joined)
+		return -ENOMEM;
+	free(change->refusal_reason);
+	change->refusal_reason = joined;
+	return 0;
 }
 
 /* The bus directory a device's subsystem link leads to: sys/bus/pci, sys/bus/platform. */

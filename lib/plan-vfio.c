@@ -94,7 +94,8 @@ static int plan_bind(struct iommugrp_change *change, unsigned int flags)
 	r = change_refuse_if_in_use(change, "handing it to vfio-pci");
 	if (r == 0)
 		r = change_refuse_without_capabilities(change, "binding drivers");
-	while (r == 0 && change->refusal == 0 && (d = iommugrp_group_device_next(change->group, d)))
+	/* Every member is checked, so all reasons are reported together. */
+	while (r == 0 && (d = iommugrp_group_device_next(change->group, d)))
 		if (!iommugrp_device_is_bridge(d))
 			r = preflight(change, d, flags);
 	while (r == 0 && change->refusal == 0 && (d = iommugrp_group_device_next(change->group, d)))
