@@ -79,13 +79,17 @@ int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
 	return r;
 }
 
-static int read_link(const struct iommugrp_ctx *ctx, const char *path, char **ret_target)
+/* The target of the link dir/link, as written in the link. */
+static int read_link(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
+		     char **ret_target)
 {
-	char buf[PATH_MAX];
-	ssize_t n = readlinkat(ctx->rootfd, path, buf, sizeof(buf) - 1);
+	char buf[PATH_MAX], *path = path_join(dir, link);
+	ssize_t n = path ? readlinkat(ctx->rootfd, path, buf, sizeof(buf) - 1) : -1;
+	int saved = path ? errno : ENOMEM;
 
+	free(path);
 	if (n < 0)
-		return -errno;
+		return -saved;
 	buf[n] = '\0';
 	*ret_target = strdup(buf);
 	return *ret_target ? 0 : -ENOMEM;
@@ -95,13 +99,9 @@ static int read_link(const struct iommugrp_ctx *ctx, const char *path, char **re
 int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
 		      const char *link, char **ret_path)
 {
-	char *path = path_join(dir, link), *target = NULL;
-	int r;
+	char *target = NULL;
+	int r = read_link(ctx, dir, link, &target);
 
-	if (!path)
-		return -ENOMEM;
-	r = read_link(ctx, path, &target);
-	free(path);
 	if (r < 0)
 		return r;
 	r = path_resolve_link(dir, target, ret_path);
@@ -113,13 +113,9 @@ int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
 int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
 			const char *link, char **ret_name)
 {
-	char *path = path_join(dir, link), *target = NULL, *slash;
-	int r;
+	char *target = NULL, *slash;
+	int r = read_link(ctx, dir, link, &target);
 
-	if (!path)
-		return -ENOMEM;
-	r = read_link(ctx, path, &target);
-	free(path);
 	if (r < 0)
 		return r;
 	slash = strrchr(target, '/');
