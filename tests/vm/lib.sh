@@ -181,11 +181,15 @@ copy_with_libs() {
 # build_vfio_holder: static build/vm/vfio-holder from tests/vm/kernel/vfio-holder.c, when stale.
 build_vfio_holder() {
 	local src=$VM_DIR/kernel/vfio-holder.c out=$REPO_DIR/build/vm/vfio-holder
+	local tmp
 	[[ -x $out && $out -nt $src ]] && return 0
 	mkdir -p "${out%/*}"
-	# Built aside and renamed: another run may be reading the old one.
-	cc -O2 -Wall -static -o "$out.$$" "$src" || { rm -f "$out.$$"; log "could not build vfio-holder"; return 1; }
-	mv -f "$out.$$" "$out"
+	# Built aside and renamed: another run may be reading the old one. mktemp, not $$: the
+	# kernels' initramfs are built in parallel subshells, which share $$.
+	tmp=$(mktemp "$out.XXXXXX")
+	cc -O2 -Wall -static -o "$tmp" "$src" || { rm -f "$tmp"; log "could not build vfio-holder"; return 1; }
+	chmod 755 "$tmp"
+	mv -f "$tmp" "$out"
 }
 
 # build_initramfs OUT KERNEL_MODDIR|-: writes an uncompressed cpio (fast to unpack under TCG).
