@@ -122,5 +122,13 @@ ip addr flush dev "$ifc"
 ip link set "$ifc" down
 assert_back_to_start vfio-bind-refusal-changes-nothing
 
+# -- --user/--group hand the group's VFIO files to an unprivileged VMM
+grep -q '^vmm:' /etc/passwd 2>/dev/null || echo 'vmm:x:4242:4343::/:/bin/false' >>/etc/passwd
+grep -q '^kvm:' /etc/group 2>/dev/null || echo 'kvm:x:4343:' >>/etc/group
+run_ig vfio-bind-for-unprivileged-vmm 0 vfio-bind --user vmm --group kvm "$single"
+assert_eq vfio-bind-files-owned-by-vmm "4242:4343" "$(stat -c %u:%g "/dev/vfio/$single" 2>&1)" "owner"
+run_ig vfio-release-after-unprivileged-vmm 0 vfio-release "$single"
+assert_back_to_start vfio-unprivileged-cycle-ends-as-found
+
 assert_frames_move vfio-tests-end-dma-works
 finish
