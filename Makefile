@@ -20,9 +20,11 @@ PKG_CONFIG ?= pkg-config
 CFLAGS ?= -O2 -g
 SANITIZE ?=
 DEPS = libudev libkmod smartcols
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS))
-DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev libkmod)
-DEP_LIBS_CLI := $(shell $(PKG_CONFIG) --libs smartcols)
+# Quiet for check/deps: on a fresh machine they parse this before `deps` installed them.
+PC_QUIET := $(if $(filter check deps,$(MAKECMDGOALS)),2>/dev/null)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(PC_QUIET))
+DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev libkmod $(PC_QUIET))
+DEP_LIBS_CLI := $(shell $(PKG_CONFIG) --libs smartcols $(PC_QUIET))
 
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral
@@ -40,7 +42,7 @@ LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-man check-completions vmcheck demo install uninstall clean
+	check-pkgbuild check-man check-completions check-cold-paths vmcheck demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
 
 $(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
@@ -106,6 +108,10 @@ check-install: all
 check-pkgbuild:
 	tests/check-pkgbuild
 
+# The caches' cold paths (kernel build, Debian kernel fetch), so a warm machine tests them too.
+check-cold-paths:
+	tests/check-cold-paths
+
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
@@ -125,7 +131,7 @@ deps:
 CHECKS = check-unit check-cli check-man check-completions check-sanitize check-valgrind \
 	check-install
 ifndef IOMMUGRP_NESTED_CHECK
-CHECKS += check-pkgbuild vmcheck
+CHECKS += check-pkgbuild check-cold-paths vmcheck
 endif
 check: deps
 	$(MAKE) -k $(CHECKS)
