@@ -42,7 +42,7 @@ LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-man check-completions check-cold-paths vmcheck demo install uninstall clean
+	check-pkgbuild check-deb check-man check-completions check-cold-paths vmcheck demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
 
 $(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
@@ -112,6 +112,10 @@ check-pkgbuild:
 check-cold-paths:
 	tests/check-cold-paths
 
+# Builds the .debs from a copy of the tree, lintian, installs them into a scratch root (~80 s).
+check-deb:
+	tests/check-deb
+
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
@@ -131,7 +135,7 @@ deps:
 CHECKS = check-unit check-cli check-man check-completions check-sanitize check-valgrind \
 	check-install
 ifndef IOMMUGRP_NESTED_CHECK
-CHECKS += check-pkgbuild check-cold-paths vmcheck
+CHECKS += check-pkgbuild check-cold-paths check-deb vmcheck
 endif
 check: deps
 	$(MAKE) -k $(CHECKS)
