@@ -282,7 +282,7 @@ int cli_resolve_groups(struct cli *cli, char **targets, int count,
 			for (int k = 0; k < n; k++)
 				iommugrp_group_unref(groups[k]);
 			free(groups);
-			return cli_target_error(targets[i], r);
+			return cli_target_error(cli, targets[i], r);
 		}
 		if (named && iommugrp_group_get_device_count(group) > 1 && !cli->json)
 			fprintf(stderr, "%s: %s is one of %d devices of group %u: the whole group "

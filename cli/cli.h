@@ -29,7 +29,6 @@ struct cli {
 	bool json, raw, noheadings, flat, list_columns;
 	const char *columns;
 	enum color_mode color;
-	int errors; /* errors the library logged: make the exit status say so */
 	struct iommugrp_ctx *ctx;
 };
 
@@ -58,7 +57,7 @@ struct command_spec {
 int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***ret_args,
 	      int *ret_count);
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
-int cli_target_error(const char *target, int r);
+int cli_target_error(const struct cli *cli, const char *target, int r);
 int cli_exit_status(const struct cli *cli, int status);
 
 /* columns.c: the one registry of output columns. */

@@ -128,7 +128,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 		return status;
 	r = iommugrp_group_new_from_target(cli->ctx, target, &group, &named);
 	if (r < 0)
-		return cli_target_error(target, r);
+		return cli_target_error(cli, target, r);
 	if (named && iommugrp_group_get_device_count(group) > 1 && !cli->json)
 		fprintf(stderr, "%s: %s is one of %d devices of group %u: the policy is the group's\n",
 			program_invocation_short_name, iommugrp_device_get_name(named),

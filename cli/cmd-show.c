@@ -235,7 +235,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	if (status == EXIT_OK) {
 		r = iommugrp_group_new_from_target(cli->ctx, args[0], &group, &named);
 		if (r < 0)
-			status = cli_target_error(args[0], r);
+			status = cli_target_error(cli, args[0], r);
 	}
 	if (status == EXIT_OK)
 		status = cli->json ? print_json(group, named) : print_text(cli, &set, group, named);

@@ -209,13 +209,11 @@ void cli_error(const char *format, ...)
 static void log_to_stderr(void *data, int priority, const char *file, int line,
 			  const char *fn, const char *format, va_list args)
 {
-	struct cli *cli = data;
 	const char *level = priority <= LOG_ERR ? "error" :
 			    priority == LOG_WARNING ? "warning" :
 			    priority <= LOG_INFO ? "info" : "debug";
 
-	if (priority <= LOG_ERR)
-		cli->errors++;
+	(void)data;
 	fprintf(stderr, "%s: %s: ", program_invocation_short_name, level);
 	if (priority == LOG_DEBUG)
 		fprintf(stderr, "%s:%d %s: ", file, line, fn);
@@ -232,7 +230,7 @@ int cli_open_context(struct cli *cli)
 			  strerror(-r));
 		return EXIT_ERROR;
 	}
-	iommugrp_set_log_fn(cli->ctx, log_to_stderr, cli);
+	iommugrp_set_log_fn(cli->ctx, log_to_stderr, NULL);
 	/* A tool shows warnings too; $IOMMUGRP_LOG may still ask for more or less. */
 	if (!getenv("IOMMUGRP_LOG"))
 		iommugrp_set_log_priority(cli->ctx, LOG_WARNING);
@@ -249,8 +247,11 @@ bool cli_use_color(const struct cli *cli)
 }
 
 /* Maps a failed target lookup to a message and an exit status. */
-int cli_target_error(const char *target, int r)
+int cli_target_error(const struct cli *cli, const char *target, int r)
 {
+	unsigned int problems = cli->ctx ? iommugrp_get_problem_count(cli->ctx) : 0;
+	const char *why = NULL;
+
 	switch (r) {
 	case -EINVAL:
 		if (strchr(target, ':') && target[strspn(target, "0123456789abcdefABCDEF:.")] == '\0')
@@ -269,7 +270,10 @@ int cli_target_error(const char *target, int r)
 			  target);
 		return EXIT_NOT_FOUND;
 	case -EBADMSG:
-		cli_error("%s: sysfs is inconsistent about this device (see above)", target);
+		if (problems > 0)
+			iommugrp_get_problem(cli->ctx, problems - 1, NULL, NULL, &why);
+		cli_error("%s: sysfs is inconsistent about this device%s%s", target, why ? ": " : "",
+			  why ? why : "");
 		return EXIT_ERROR;
 	default:
 		cli_error("%s: %s", target, strerror(-r));
@@ -277,10 +281,23 @@ int cli_target_error(const char *target, int r)
 	}
 }
 
-/* Malformed data the library reported turns a clean run into an error. */
+/*
+ * Problems the library met in what it read turn a clean run into an error.
+ * The log shows them as they happen; when $IOMMUGRP_LOG silenced it, they are
+ * listed here, so the exit status never goes unexplained.
+ */
 int cli_exit_status(const struct cli *cli, int status)
 {
-	return status == EXIT_OK && cli->errors > 0 ? EXIT_ERROR : status;
+	unsigned int n = cli->ctx ? iommugrp_get_problem_count(cli->ctx) : 0;
+
+	if (n > 0 && iommugrp_get_log_priority(cli->ctx) < LOG_ERR)
+		for (unsigned int i = 0; i < n; i++) {
+			const char *message;
+
+			iommugrp_get_problem(cli->ctx, i, NULL, NULL, &message);
+			cli_error("%s", message);
+		}
+	return status == EXIT_OK && n > 0 ? EXIT_ERROR : status;
 }
 
 static const struct command *find_command(const char *name)

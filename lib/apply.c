@@ -56,7 +56,7 @@ static int lock_group(struct iommugrp_change *change)
 	}
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	if (ftruncate(fd, 0) == 0 && write(fd, pid, strlen(pid)) < 0)
-		dbg(ctx, "%s: %s", path, strerror(errno));
+		log_dbg(ctx, "%s: %s", path, strerror(errno));
 	return fd;
 }
 
@@ -350,7 +350,7 @@ static void roll_back(struct iommugrp_change *change)
 
 static void fail(struct iommugrp_change *change, int r)
 {
-	err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
+	log_err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
 	if (change->no_rollback) {
 		append_leftover(change, "the journal is kept: run 'iommugrp restore' again once "
 					"the cause is fixed");

@@ -164,6 +164,21 @@ int change_refuse_without_capabilities(struct iommugrp_change *change, const cha
 			     what);
 }
 
+/* The refusal names what is wrong with the journal; nothing is done until it is removed. */
+int change_refuse_unusable_journal(struct iommugrp_change *change, const char *path, int error,
+				   const char *advice)
+{
+	char *display = path_join("", path);
+	const char *why = display ? problem_about(change->group->ctx, display) : NULL;
+	int r;
+
+	r = why ? change_refuse(change, error, "%s: nothing done; %s", why, advice)
+		: change_refuse(change, error, "the journal /%s cannot be used: %s: nothing done; %s",
+				path, strerror(-error), advice);
+	free(display);
+	return r;
+}
+
 /* A VFIO user owns the group's DMA: the kernel refuses, and unbinding vfio-pci would hang. */
 int change_refuse_if_in_use(struct iommugrp_change *change, const char *what)
 {

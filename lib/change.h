@@ -54,6 +54,8 @@ int change_refuse(struct iommugrp_change *change, int error, const char *format,
 	PRINTF(3, 4);
 int change_refuse_if_in_use(struct iommugrp_change *change, const char *what);
 int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what);
+int change_refuse_unusable_journal(struct iommugrp_change *change, const char *path, int error,
+				   const char *advice);
 bool change_has_kind(const struct iommugrp_change *change, enum iommugrp_step_kind kind);
 
 /* plan-restore.c: steps from the group's present state to a recorded one. */

@@ -119,27 +119,19 @@ static int read_hex_attr(struct iommugrp_device *device, const char *attr, uint3
 			 uint32_t *ret_value)
 {
 	struct iommugrp_ctx *ctx = device->group->ctx;
+	const char *dir = device->display_syspath;
 	char *value = NULL;
 	int r;
 
 	r = sysfs_read_attr(ctx, device->syspath, attr, &value);
-	if (r < 0) {
-		err(ctx, "%s/%s: %s", device->display_syspath, attr, strerror(-r));
-		return r;
-	}
-	if (r == 0) {
-		err(ctx, "%s/%s: empty file", device->display_syspath, attr);
-		free(value);
-		return -EBADMSG;
-	}
-	r = parse_hex_u32(value, max, ret_value);
-	if (r < 0) {
-		err(ctx, "%s/%s: not a hexadecimal number: '%.40s'", device->display_syspath,
-		    attr, value);
-		r = -EBADMSG;
-	}
+	if (r < 0)
+		file_problem(ctx, r, dir, attr, "%s", strerror(-r));
+	else if (r == 0)
+		file_problem(ctx, r = -EBADMSG, dir, attr, "empty file");
+	else if (parse_hex_u32(value, max, ret_value) < 0)
+		file_problem(ctx, r = -EBADMSG, dir, attr, "not a hexadecimal number: '%.40s'", value);
 	free(value);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static void load_pci_ids(struct iommugrp_device *device)

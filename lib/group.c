@@ -61,11 +61,11 @@ static int scan_groups(struct iommugrp_ctx *ctx)
 
 	r = sysfs_list_dir(ctx, GROUPS_DIR, &names, &count);
 	if (r == -ENOENT) {
-		info(ctx, "/%s does not exist: the kernel has no IOMMU API", GROUPS_DIR);
+		log_info(ctx, "/%s does not exist: the kernel has no IOMMU API", GROUPS_DIR);
 		return 0;
 	}
 	if (r < 0) {
-		err(ctx, "cannot read /%s: %s", GROUPS_DIR, strerror(-r));
+		problem(ctx, r, "/" GROUPS_DIR, "cannot read /%s: %s", GROUPS_DIR, strerror(-r));
 		return r;
 	}
 	ctx->groups = calloc(count ? count : 1, sizeof(*ctx->groups));
@@ -77,7 +77,7 @@ static int scan_groups(struct iommugrp_ctx *ctx)
 		unsigned int number;
 
 		if (parse_uint(names[i], &number) < 0) {
-			warn(ctx, "/%s/%s: not a group number, ignored", GROUPS_DIR, names[i]);
+			log_warn(ctx, "/%s/%s: not a group number, ignored", GROUPS_DIR, names[i]);
 			continue;
 		}
 		ctx->groups[ctx->n_groups] = group_new(ctx, number);
@@ -167,16 +167,16 @@ static void load_type(struct iommugrp_group *group)
 		return;
 	}
 	if (r < 0) {
-		err(ctx, "%s/type: %s", group->display_syspath, strerror(-r));
+		file_problem(ctx, r, group->display_syspath, "type", "%s", strerror(-r));
 		group->type_err = r;
 		return;
 	}
 	if (!is_known_group_type(group->type)) {
 		if (r == 0)
-			err(ctx, "%s/type: empty file", group->display_syspath);
+			file_problem(ctx, -EBADMSG, group->display_syspath, "type", "empty file");
 		else
-			err(ctx, "%s/type: unknown domain type '%s'", group->display_syspath,
-			    group->type);
+			file_problem(ctx, -EBADMSG, group->display_syspath, "type",
+				     "unknown domain type '%s'", group->type);
 		group->type_err = -EBADMSG;
 	}
 }
@@ -223,7 +223,7 @@ static void load_regions(struct iommugrp_group *group)
 	group->loaded_regions = 1;
 	r = sysfs_read_attr(ctx, group->syspath, "reserved_regions", &text);
 	if (r < 0) {
-		err(ctx, "%s/reserved_regions: %s", group->display_syspath, strerror(-r));
+		file_problem(ctx, r, group->display_syspath, "reserved_regions", "%s", strerror(-r));
 		group->regions_err = r;
 		return;
 	}
@@ -232,8 +232,9 @@ static void load_regions(struct iommugrp_group *group)
 		const char *line = nth_line(text, bad_line);
 		int len = (int)strcspn(line, "\n");
 
-		err(ctx, "%s/reserved_regions: line %u is not 'start end type': '%.*s' (skipped)",
-		    group->display_syspath, bad_line, len > 80 ? 80 : len, line);
+		file_problem(ctx, r, group->display_syspath, "reserved_regions",
+			     "line %u is not 'start end type': '%.*s' (skipped)", bad_line,
+			     len > 80 ? 80 : len, line);
 	}
 	/* Bad lines were logged and skipped; the good regions still count. */
 	group->regions_err = r == -EBADMSG ? 0 : r;
@@ -277,8 +278,12 @@ static int add_member(struct iommugrp_group *group, const char *devdir, const ch
 
 	r = sysfs_link_target(ctx, devdir, name, &syspath);
 	if (r < 0 || sysfs_exists(ctx, syspath) < 0) {
-		err(ctx, "%s/devices/%s: link does not lead to a device (%s)",
-		    group->display_syspath, name, strerror(r < 0 ? -r : ENOENT));
+		char *link = strdup_printf("%s/devices/%s", group->display_syspath, name);
+
+		if (link)
+			problem(ctx, r < 0 ? r : -ENOENT, link, "%s: link does not lead to a device (%s)",
+				link, strerror(r < 0 ? -r : ENOENT));
+		free(link);
 		free(syspath);
 		return 0; /* one broken link must not hide the other members */
 	}
@@ -301,7 +306,7 @@ static void load_devices(struct iommugrp_group *group)
 	group->loaded_devices = 1;
 	r = devdir ? sysfs_list_dir(ctx, devdir, &names, &count) : -ENOMEM;
 	if (r < 0) {
-		err(ctx, "%s/devices: %s", group->display_syspath, strerror(-r));
+		file_problem(ctx, r, group->display_syspath, "devices", "%s", strerror(-r));
 		group->devices_err = r;
 		free(devdir);
 		return;

@@ -15,7 +15,7 @@ static struct udev_hwdb *open_hwdb(struct iommugrp_ctx *ctx)
 		ctx->udev = udev_new();
 		ctx->hwdb = ctx->udev ? udev_hwdb_new(ctx->udev) : NULL;
 		if (!ctx->hwdb)
-			info(ctx, "udev hwdb unavailable: no vendor or model names");
+			log_info(ctx, "udev hwdb unavailable: no vendor or model names");
 	}
 	return ctx->hwdb;
 }

@@ -10,6 +10,7 @@
 
 #define EXPORT __attribute__((visibility("default")))
 #define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct udev;
 struct udev_hwdb;
@@ -86,6 +87,8 @@ struct iommugrp_ctx {
 	struct hwdb_names *hwdb_cache;
 	size_t n_hwdb_cache;
 
+	struct problem_list *problems; /* separate, so readers holding a const ctx can add */
+
 	char *release;
 	int release_err;
 	char *boot_policy_source;
@@ -102,10 +105,27 @@ void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file
 			iommugrp_log(ctx, prio, __FILE__, __LINE__, __func__,   \
 				     __VA_ARGS__);                              \
 	} while (0)
-#define err(ctx, ...) log_cond(ctx, LOG_ERR, __VA_ARGS__)
-#define warn(ctx, ...) log_cond(ctx, LOG_WARNING, __VA_ARGS__)
-#define info(ctx, ...) log_cond(ctx, LOG_INFO, __VA_ARGS__)
-#define dbg(ctx, ...) log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+/* log_ prefixes keep these apart from <err.h>'s err() and warn(). */
+#define log_err(ctx, ...) log_cond(ctx, LOG_ERR, __VA_ARGS__)
+#define log_warn(ctx, ...) log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define log_info(ctx, ...) log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define log_dbg(ctx, ...) log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Problems (context.c): a file that is unreadable or malformed. Kept in the
+ * context for iommugrp_get_problem() and logged at LOG_ERR: a caller learns of
+ * it without a log function. @path is the file below the sysroot, with a
+ * leading '/'; the message names it.
+ */
+struct problem_list;
+void problem(const struct iommugrp_ctx *ctx, int error, const char *path, const char *format,
+	     ...) PRINTF(4, 5);
+/* The same about the file @dir/@name, the message starting with its path. */
+void file_problem(const struct iommugrp_ctx *ctx, int error, const char *dir, const char *name,
+		  const char *format, ...) PRINTF(5, 6);
+/* The last problem recorded about @path, or NULL. */
+const char *problem_about(const struct iommugrp_ctx *ctx, const char *path);
+void problems_free(struct problem_list *list);
 
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);

@@ -43,6 +43,26 @@ void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn,
 int iommugrp_get_log_priority(const struct iommugrp_ctx *ctx);
 void iommugrp_set_log_priority(struct iommugrp_ctx *ctx, int priority);
 
+/*
+ * Problems the context met in what it read: a file that is unreadable or
+ * malformed (an empty type, a bad reserved_regions line, a dangling link).
+ * Reading goes on with what could be read; each problem is kept here once and
+ * logged at LOG_ERR, so a caller without a log function still learns of it.
+ * The getter's values are borrowed, valid while ctx is.
+ * Returns: the number of problems so far.
+ * Since: 0.2
+ */
+unsigned int iommugrp_get_problem_count(const struct iommugrp_ctx *ctx);
+/*
+ * Problem @index, oldest first: the negative errno, the file (below the
+ * sysroot, "/sys/kernel/iommu_groups/0/type") and a sentence naming it.
+ * Any out-parameter may be NULL.
+ * Returns: 0, or -ERANGE past the last problem.
+ * Since: 0.2
+ */
+int iommugrp_get_problem(const struct iommugrp_ctx *ctx, unsigned int index, int *ret_error,
+			 const char **ret_path, const char **ret_message);
+
 /* Groups ----------------------------------------------------------------- */
 
 /*

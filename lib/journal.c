@@ -177,7 +177,7 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 		}
 	}
 	if (r < 0)
-		err(ctx, "cannot write the journal /%s: %s", path, strerror(-r));
+		log_err(ctx, "cannot write the journal /%s: %s", path, strerror(-r));
 	free(text);
 	free(tmp);
 	return r;
@@ -256,16 +256,27 @@ bad:
 	return -EBADMSG;
 }
 
+/* A journal that is unreadable, corrupt or stale is a problem the refusal names. */
+static void journal_problem(const struct iommugrp_ctx *ctx, const char *path, int error,
+			    const char *why)
+{
+	char *display = path_join("", path);
+
+	if (display)
+		problem(ctx, error, display, "the journal %s %s", display, why);
+	free(display);
+}
+
 int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j)
 {
-	char *text = NULL, *boot_id = NULL;
+	char *text = NULL, *boot_id = NULL, *why = NULL;
 	unsigned int bad = 0;
 	int r;
 
 	r = sysfs_read(ctx, path, &text);
 	if (r < 0) {
 		if (r != -ENOENT)
-			err(ctx, "cannot read the journal /%s: %s", path, strerror(-r));
+			journal_problem(ctx, path, r, strerror(-r));
 		return r;
 	}
 	/* sysfs_read dropped the final newline; journal_parse wants every line whole. */
@@ -278,15 +289,14 @@ int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journa
 	r = text ? journal_parse(text, j, &bad) : -ENOMEM;
 	free(text);
 	if (r == -EBADMSG) {
-		err(ctx, "the journal /%s is truncated or corrupt (line %u): nothing done; "
-			 "check the group with 'iommugrp show' and remove the file",
-		    path, bad);
+		why = strdup_printf("is truncated or corrupt (line %u)", bad);
+		journal_problem(ctx, path, r, why ? why : "is truncated or corrupt");
+		free(why);
 		return r;
 	}
 	if (r == 0 && journal_boot_id(ctx, &boot_id) == 0 && strcmp(boot_id, j->boot_id) != 0) {
-		err(ctx, "the journal /%s is from another boot: the state it records no longer "
-			 "exists; remove the file",
-		    path);
+		journal_problem(ctx, path, -ESTALE,
+				"is from another boot: the state it records no longer exists");
 		journal_clear(j);
 		r = -ESTALE;
 	}

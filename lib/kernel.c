@@ -9,20 +9,31 @@
 
 #include "internal.h"
 
+#define OSRELEASE "proc/sys/kernel/osrelease"
+
+/* A tree without osrelease (captured, synthetic) is not malformed: the caller says what is unknown. */
+static int read_release(struct iommugrp_ctx *ctx)
+{
+	int r = sysfs_read(ctx, OSRELEASE, &ctx->release);
+
+	if (r > 0)
+		return 0;
+	free(ctx->release);
+	ctx->release = NULL;
+	if (r == -ENOENT) {
+		log_dbg(ctx, "/" OSRELEASE ": %s", strerror(-r));
+		return r;
+	}
+	r = r < 0 ? r : -EBADMSG;
+	problem(ctx, r, "/" OSRELEASE, "/" OSRELEASE ": %s",
+		r == -EBADMSG ? "empty file" : strerror(-r));
+	return r;
+}
+
 EXPORT int iommugrp_kernel_get_release(struct iommugrp_ctx *ctx, const char **ret_release)
 {
-	if (!ctx->release && ctx->release_err == 0) {
-		int r = sysfs_read(ctx, "proc/sys/kernel/osrelease", &ctx->release);
-
-		if (r <= 0) {
-			ctx->release_err = r < 0 ? r : -EBADMSG;
-			free(ctx->release);
-			ctx->release = NULL;
-			err(ctx, "%s/proc/sys/kernel/osrelease: %s",
-			    strcmp(ctx->sysroot, "/") ? ctx->sysroot : "",
-			    r < 0 ? strerror(-r) : "empty file");
-		}
-	}
+	if (!ctx->release && ctx->release_err == 0)
+		ctx->release_err = read_release(ctx);
 	if (ctx->release_err < 0)
 		return ctx->release_err;
 	*ret_release = ctx->release;
@@ -40,7 +51,8 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 	if (r < 0)
 		return r;
 	if (parse_kernel_version(release, &major, &minor) < 0) {
-		err(ctx, "kernel release '%s' has no version number", release);
+		problem(ctx, -EBADMSG, "/" OSRELEASE, "/" OSRELEASE ": '%s' has no version number",
+			release);
 		return -EBADMSG;
 	}
 	version = major * 1000 + minor;
@@ -202,7 +214,7 @@ static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
 	*ret_state = IOMMUGRP_MODULE_MISSING;
 	r = kmod_module_new_from_lookup(kctx, alias, &list);
 	if (r < 0)
-		dbg(ctx, "libkmod lookup of %s: %s", alias, strerror(-r));
+		log_dbg(ctx, "libkmod lookup of %s: %s", alias, strerror(-r));
 	kmod_list_foreach(l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 
@@ -250,11 +262,11 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 	if (r < 0 || state == IOMMUGRP_MODULE_LOADED || state == IOMMUGRP_MODULE_BUILTIN)
 		return r;
 	if (state == IOMMUGRP_MODULE_MISSING) {
-		err(ctx, "vfio-pci is neither loaded, built in nor installed as a module");
+		log_dbg(ctx, "vfio-pci is neither loaded, built in nor installed as a module");
 		return -ENOENT;
 	}
 	if (strcmp(ctx->sysroot, "/") != 0) {
-		err(ctx, "cannot load modules into the kernel of another root (%s)", ctx->sysroot);
+		log_dbg(ctx, "cannot load modules into the kernel of another root (%s)", ctx->sysroot);
 		return -EOPNOTSUPP;
 	}
 	kctx = kmod_new(NULL, NULL);
@@ -272,10 +284,10 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 	kmod_module_unref_list(list);
 	kmod_unref(kctx);
 	if (r == KMOD_PROBE_APPLY_BLACKLIST) {
-		err(ctx, "vfio-pci is blacklisted (modprobe.d): remove the blacklist entry to use it");
+		log_dbg(ctx, "vfio-pci is blacklisted (modprobe.d)");
 		return -EPERM;
 	}
 	if (r < 0)
-		err(ctx, "cannot load vfio-pci: %s", strerror(-r));
+		log_dbg(ctx, "cannot load vfio-pci: %s", strerror(-r));
 	return r < 0 ? r : 0;
 }

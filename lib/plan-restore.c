@@ -158,8 +158,8 @@ static int plan_restore(struct iommugrp_change *change)
 
 	r = journal_read(ctx, change->journal_path, &change->restore_source);
 	if (r < 0)
-		return change_refuse(change, r, "the journal /%s cannot be used (see above)",
-				     change->journal_path);
+		return change_refuse_unusable_journal(change, change->journal_path, r,
+						      "check the group and remove the file");
 	if (change->restore_source.group != change->group->number)
 		return change_refuse(change, -EBADMSG, "the journal /%s records group %u, not group %u: "
 						       "nothing done; remove the file",

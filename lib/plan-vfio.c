@@ -174,9 +174,8 @@ static int plan_release(struct iommugrp_change *change)
 	if (r == -ENOENT)
 		r = plan_release_unrecorded(change);
 	else if (r < 0)
-		return change_refuse(change, r, "the record /%s of the drivers before vfio-bind is "
-						"unusable (see above); remove it to release without it",
-				     change->drop_record_path);
+		return change_refuse_unusable_journal(change, change->drop_record_path, r,
+						      "remove it to release without it");
 	else {
 		change->has_record = true;
 		r = change_plan_converge(change, &record, true);

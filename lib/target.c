@@ -32,9 +32,15 @@ static int group_of_device_dir(struct iommugrp_ctx *ctx, const char *devdir,
 		return r == -ENOENT ? -ENODEV : r;
 	r = parse_uint(number_str, &number);
 	*ret_group = r < 0 ? NULL : ctx_find_group(ctx, number);
-	if (!*ret_group)
-		err(ctx, "/%s/iommu_group leads to group '%s', which is not in /sys/kernel/iommu_groups",
-		    devdir, number_str);
+	if (!*ret_group) {
+		char *link = strdup_printf("/%s/iommu_group", devdir);
+
+		if (link)
+			problem(ctx, -EBADMSG, link,
+				"%s leads to group '%s', which is not in /sys/kernel/iommu_groups", link,
+				number_str);
+		free(link);
+	}
 	free(number_str);
 	return *ret_group ? 0 : -EBADMSG;
 }
@@ -48,7 +54,7 @@ static int resolve_device_dir(struct iommugrp_ctx *ctx, const char *devdir, cons
 
 	r = group_of_device_dir(ctx, devdir, &group);
 	if (r < 0) {
-		dbg(ctx, "/%s: %s", devdir, strerror(-r));
+		log_dbg(ctx, "/%s: %s", devdir, strerror(-r));
 		return r;
 	}
 	*ret_device = group_find_device(group, name);

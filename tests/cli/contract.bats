@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# The library's contract with its callers (issue 12): errors and refusals are return values and
+# objects the tool reads, not log lines; predicates that read the system can fail; no fixed
+# buffers truncate; the tool owns the wording. Each test failed before its fix.
+
+load helpers
+load changes
+
+G=/sys/kernel/iommu_groups
+
+# --- 1. the log is not an error channel -------------------------------------------------------
+
+@test "IOMMUGRP_LOG=2 (crit) does not turn the malformed fixture's exit 1 into 0" {
+	IOMMUGRP_LOG=2 run --separate-stderr igf malformed -l -n -r -o GROUP,NAME
+	status_is 1
+	IOMMUGRP_LOG=crit run --separate-stderr igf malformed show 0
+	status_is 1
+	IOMMUGRP_LOG=2 run --separate-stderr igf malformed show 2 -J
+	status_is 1
+	jq_is '.iommugroup.group' '2'
+}
+
+@test "with the log silenced, the problems behind exit 1 are still named, once each" {
+	IOMMUGRP_LOG=2 run --separate-stderr igf malformed show 0
+	status_is 1
+	has "$G/0/type: empty file" "$stderr"
+	[[ $(grep -c "$G/0/type" <<<"$stderr") -eq 1 ]] || { echo "$stderr"; false; }
+	# and with the log on, the log names it (once, too)
+	run --separate-stderr igf malformed show 0
+	status_is 1
+	[[ $(grep -c "$G/0/type" <<<"$stderr") -eq 1 ]] || { echo "$stderr"; false; }
+}
+
+@test "IOMMUGRP_LOG=2: a clean fixture still exits 0 and prints nothing on stderr" {
+	IOMMUGRP_LOG=2 run --separate-stderr igf qemu-q35 show 3
+	status_is 0
+	[[ -z $stderr ]] || { echo "stderr: $stderr"; false; }
+}
+
+@test "no '(see above)': an inconsistent device names the dangling link in its own message" {
+	IOMMUGRP_LOG=2 run --separate-stderr igf malformed show 00:0b.0
+	status_is 1
+	has 'sysfs is inconsistent about this device: ' "$stderr"
+	has /sys/devices/pci0000:00/0000:00:0b.0/iommu_group "$stderr"
+	lacks 'see above' "$stderr"
+}
+
+@test "no '(see above)': an unusable journal's refusal says what is wrong with it" {
+	fx_copy qemu-q35
+	mkdir -p "$FXC/run/iommugrp"
+	printf 'iommugrp-journal 1\ngarbage\n' >"$FXC/run/iommugrp/group-3.journal"
+	IOMMUGRP_LOG=2 run --separate-stderr igc restore --dry-run --json
+	exit_is 4
+	jq_true '.groups[0].refusal | test("group-3.journal is truncated or corrupt")'
+	jq_true '.groups[0].refusal | test("see above") | not'
+}
