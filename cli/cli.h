@@ -22,6 +22,8 @@ enum exit_code {
 	EXIT_INCOMPLETE = 6,  /* a step failed and the rollback did not finish */
 };
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli {

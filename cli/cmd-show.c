@@ -25,8 +25,14 @@ static void explain_device(FILE *out, struct iommugrp_device *device)
 {
 	const char *name = iommugrp_device_get_name(device);
 	const char *driver = iommugrp_device_get_driver(device);
+	enum iommugrp_vfio_state state;
 
-	switch (iommugrp_device_get_vfio_state(device)) {
+	if (iommugrp_device_read_vfio_state(device, &state) < 0) {
+		fprintf(out, "  %s: its driver or bridge state cannot be read: viability unknown\n",
+			name);
+		return;
+	}
+	switch (state) {
 	case IOMMUGRP_VFIO_UNBOUND:
 		fprintf(out, "  %s: no driver: keeps the group viable\n", name);
 		break;
@@ -105,6 +111,20 @@ static void print_regions_text(FILE *out, struct iommugrp_group *group)
 	}
 }
 
+static const char *viable_word(int viable)
+{
+	return viable < 0 ? "unknown (unreadable)" : viable ? "yes" : "no";
+}
+
+/* JSON: true, false, or null when it cannot be read. */
+static void json_viable(struct json *j, int viable)
+{
+	if (viable < 0)
+		json_string(j, "viable", NULL);
+	else
+		json_bool(j, "viable", viable);
+}
+
 static int print_text(struct cli *cli, const struct column_set *set,
 		      struct iommugrp_group *group, struct iommugrp_device *named)
 {
@@ -128,7 +148,7 @@ static int print_text(struct cli *cli, const struct column_set *set,
 		       "of isolation\n",
 		       iommugrp_device_get_name(named), ndev);
 	print_users_text(group);
-	printf("  viable:  %s\n", iommugrp_group_is_viable(group) ? "yes" : "no");
+	printf("  viable:  %s\n", viable_word(iommugrp_group_check_viable(group)));
 	while ((device = iommugrp_group_device_next(group, device)))
 		explain_device(stdout, device);
 	putchar('\n');
@@ -146,14 +166,16 @@ static int print_text(struct cli *cli, const struct column_set *set,
 static void json_device(struct json *j, struct iommugrp_device *device)
 {
 	json_object_begin(j, NULL);
-	for (size_t i = 0; i < sizeof(json_device_keys) / sizeof(json_device_keys[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(json_device_keys); i++) {
 		char *value = column_device_value(json_device_columns[i], device);
 
 		json_string(j, json_device_keys[i], value);
 		free(value);
 	}
-	json_bool(j, "viable",
-		  iommugrp_device_get_vfio_state(device) != IOMMUGRP_VFIO_KERNEL_DRIVER);
+	enum iommugrp_vfio_state state;
+	int r = iommugrp_device_read_vfio_state(device, &state);
+
+	json_viable(j, r < 0 ? r : state != IOMMUGRP_VFIO_KERNEL_DRIVER);
 	json_object_end(j);
 }
 
@@ -193,7 +215,7 @@ static int print_json(struct iommugrp_group *group, struct iommugrp_device *name
 	json_string(&j, "name", iommugrp_group_get_name(group));
 	json_string(&j, "dma_owner", iommugrp_group_get_dma_owner(group));
 	json_string(&j, "target", named ? iommugrp_device_get_name(named) : NULL);
-	json_bool(&j, "viable", iommugrp_group_is_viable(group));
+	json_viable(&j, iommugrp_group_check_viable(group));
 	json_array_begin(&j, "devices");
 	while ((device = iommugrp_group_device_next(group, device)))
 		json_device(&j, device);

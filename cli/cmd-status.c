@@ -29,7 +29,7 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 	if (iommugrp_kernel_get_release(ctx, &st->release) < 0)
 		st->release = NULL;
 	st->rules_ok = iommugrp_kernel_get_type_rules(ctx, &st->rules) == 0;
-	st->patched = iommugrp_kernel_has_claim_patch(ctx);
+	st->patched = iommugrp_kernel_check_claim_patch(ctx) == 1; /* unreadable: a problem, exit 1 */
 	st->policy_ok = iommugrp_kernel_get_boot_policy(ctx, &st->policy, &st->policy_source) == 0;
 	st->vfio_ok = iommugrp_vfio_pci_get_state(ctx, &st->vfio) == 0;
 	st->n_interrupted = iommugrp_get_interrupted(ctx, &st->interrupted);

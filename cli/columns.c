@@ -25,7 +25,7 @@ static const struct column_info infos[COL_COUNT] = {
 		       "group's DMA policy: default domain type (identity, DMA, DMA-FQ, ...)" },
 	[COL_DEVICES] = { "DEVICES", 3, SCOLS_FL_RIGHT, SCOLS_JSON_NUMBER,
 			  "number of devices in the group" },
-	[COL_VIABLE] = { "VIABLE", 3, 0, SCOLS_JSON_BOOLEAN,
+	[COL_VIABLE] = { "VIABLE", 3, 0, SCOLS_JSON_BOOLEAN_OPTIONAL, /* null: unknown */
 			 "group: usable by VFIO now; device: does not block VFIO" },
 	[COL_VFIO] = { "VFIO", 12, 0, SCOLS_JSON_STRING,
 		       "why a device keeps the group viable or not: unbound, bridge, "
@@ -176,7 +176,8 @@ char *column_group_value(enum column_id id, struct iommugrp_group *group)
 		n = iommugrp_group_get_device_count(group);
 		return n >= 0 ? format("%d", n) : NULL;
 	case COL_VIABLE:
-		return strdup(iommugrp_group_is_viable(group) ? "yes" : "no");
+		n = iommugrp_group_check_viable(group);
+		return n < 0 ? NULL : strdup(n ? "yes" : "no"); /* unknown: empty, JSON null */
 	case COL_PATH:
 		return xstrdup_or_null(iommugrp_group_get_syspath(group));
 	default:
@@ -206,10 +207,13 @@ char *column_device_value(enum column_id id, struct iommugrp_device *device)
 	case COL_GROUP:
 		return format("%u", iommugrp_group_get_number(iommugrp_device_get_group(device)));
 	case COL_VIABLE:
-		state = iommugrp_device_get_vfio_state(device);
+		if (iommugrp_device_read_vfio_state(device, &state) < 0)
+			return NULL;
 		return strdup(state == IOMMUGRP_VFIO_KERNEL_DRIVER ? "no" : "yes");
 	case COL_VFIO:
-		return strdup(iommugrp_vfio_state_to_string(iommugrp_device_get_vfio_state(device)));
+		if (iommugrp_device_read_vfio_state(device, &state) < 0)
+			return NULL;
+		return strdup(iommugrp_vfio_state_to_string(state));
 	case COL_SUBSYSTEM:
 		return xstrdup_or_null(iommugrp_device_get_subsystem(device));
 	case COL_CLASS:

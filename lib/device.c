@@ -69,32 +69,64 @@ EXPORT const char *iommugrp_device_get_syspath(const struct iommugrp_device *dev
 	return device->display_syspath;
 }
 
-EXPORT const char *iommugrp_device_get_subsystem(struct iommugrp_device *device)
+/* A link's basename; 0 with NULL when the link is absent, -errno when it cannot be read. */
+static int read_link_name(struct iommugrp_device *device, const char *link, char **ret_name)
+{
+	int r = sysfs_link_basename(device->group->ctx, device->syspath, link, ret_name);
+
+	if (r == -ENOENT) {
+		*ret_name = NULL;
+		return 0;
+	}
+	if (r < 0) {
+		*ret_name = NULL;
+		file_problem(device->group->ctx, r, device->display_syspath, link, "%s",
+			     strerror(-r));
+	}
+	return r;
+}
+
+static int load_subsystem(struct iommugrp_device *device)
 {
 	if (!device->loaded_subsystem) {
 		device->loaded_subsystem = 1;
-		if (sysfs_link_basename(device->group->ctx, device->syspath, "subsystem",
-					&device->subsystem) < 0)
-			device->subsystem = NULL;
+		device->subsystem_err = read_link_name(device, "subsystem", &device->subsystem);
 	}
+	return device->subsystem_err;
+}
+
+EXPORT const char *iommugrp_device_get_subsystem(struct iommugrp_device *device)
+{
+	load_subsystem(device);
 	return device->subsystem;
+}
+
+EXPORT int iommugrp_device_check_pci(struct iommugrp_device *device)
+{
+	int r = load_subsystem(device);
+
+	if (r < 0)
+		return r;
+	return device->subsystem && strcmp(device->subsystem, "pci") == 0;
 }
 
 EXPORT bool iommugrp_device_is_pci(struct iommugrp_device *device)
 {
-	const char *subsystem = iommugrp_device_get_subsystem(device);
+	return iommugrp_device_check_pci(device) == 1;
+}
 
-	return subsystem && strcmp(subsystem, "pci") == 0;
+static int load_driver(struct iommugrp_device *device)
+{
+	if (!device->loaded_driver) {
+		device->loaded_driver = 1;
+		device->driver_err = read_link_name(device, "driver", &device->driver);
+	}
+	return device->driver_err;
 }
 
 EXPORT const char *iommugrp_device_get_driver(struct iommugrp_device *device)
 {
-	if (!device->loaded_driver) {
-		device->loaded_driver = 1;
-		if (sysfs_link_basename(device->group->ctx, device->syspath, "driver",
-					&device->driver) < 0)
-			device->driver = NULL;
-	}
+	load_driver(device);
 	return device->driver;
 }
 
@@ -140,8 +172,9 @@ static void load_pci_ids(struct iommugrp_device *device)
 	int r;
 
 	device->loaded_pci = 1;
-	if (!iommugrp_device_is_pci(device)) {
-		device->pci_err = -ENODATA;
+	r = iommugrp_device_check_pci(device);
+	if (r <= 0) {
+		device->pci_err = r < 0 ? r : -ENODATA;
 		return;
 	}
 	/* Read all three, so each bad file is named, not only the first. */
@@ -188,47 +221,61 @@ EXPORT const char *iommugrp_device_get_class_name(struct iommugrp_device *device
 	return device->class_name;
 }
 
-/* Header type from config space; the class code where config is unreadable. */
-static bool detect_bridge(struct iommugrp_device *device)
+/* Header type from config space; the class code where config is unreadable. 1/0/-errno. */
+static int detect_bridge(struct iommugrp_device *device)
 {
 	uint32_t class_code;
 	char *config = NULL;
 	char *path = path_join(device->syspath, "config");
 	int n = path ? sysfs_read(device->group->ctx, path, &config) : -ENOMEM;
-	bool bridge;
+	int header;
 
 	free(path);
 	if (n > 0x0e) {
-		bridge = (config[0x0e] & 0x7f) == 1 || (config[0x0e] & 0x7f) == 2;
+		header = config[0x0e] & 0x7f;
 		free(config);
-		return bridge;
+		return header == 1 || header == 2;
 	}
 	free(config);
-	if (iommugrp_device_get_pci_ids(device, NULL, NULL, &class_code) < 0)
-		return false;
+	n = iommugrp_device_get_pci_ids(device, NULL, NULL, &class_code);
+	if (n < 0)
+		return n;
 	return class_code >> 8 == 0x0604 || class_code >> 8 == 0x0609 || class_code >> 8 == 0x0607;
+}
+
+EXPORT int iommugrp_device_check_bridge(struct iommugrp_device *device)
+{
+	if (!device->loaded_bridge) {
+		int r = iommugrp_device_check_pci(device);
+
+		device->loaded_bridge = 1;
+		device->bridge = r > 0 ? detect_bridge(device) : r;
+	}
+	return device->bridge;
 }
 
 EXPORT bool iommugrp_device_is_bridge(struct iommugrp_device *device)
 {
-	if (!device->loaded_bridge) {
-		device->loaded_bridge = 1;
-		device->is_bridge = iommugrp_device_is_pci(device) && detect_bridge(device);
-	}
-	return device->is_bridge;
+	return iommugrp_device_check_bridge(device) == 1;
 }
 
 EXPORT int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device)
 {
+	struct iommugrp_ctx *ctx = device->group->ctx;
 	char *value = NULL;
 	unsigned int n = 0;
+	int r;
 
-	if (sysfs_read_attr(device->group->ctx, device->syspath, "sriov_numvfs", &value) < 0)
-		return 0;
-	if (parse_uint(value, &n) < 0 || n > INT32_MAX)
-		n = 0;
+	r = sysfs_read_attr(ctx, device->syspath, "sriov_numvfs", &value);
+	if (r == -ENOENT)
+		return 0; /* not a PF */
+	if (r < 0)
+		file_problem(ctx, r, device->display_syspath, "sriov_numvfs", "%s", strerror(-r));
+	else if (parse_uint(value, &n) < 0 || n > INT32_MAX)
+		file_problem(ctx, r = -EBADMSG, device->display_syspath, "sriov_numvfs",
+			     "not a count: '%.40s'", value);
 	free(value);
-	return (int)n;
+	return r < 0 ? r : (int)n;
 }
 
 /*
@@ -242,17 +289,36 @@ EXPORT bool iommugrp_driver_manages_dma(const char *driver)
 			  strcmp(driver, "pcieport") == 0);
 }
 
+EXPORT int iommugrp_device_read_vfio_state(struct iommugrp_device *device,
+					   enum iommugrp_vfio_state *ret_state)
+{
+	int bridge, r = load_driver(device);
+	const char *driver = device->driver;
+
+	if (r < 0)
+		return r;
+	bridge = iommugrp_device_check_bridge(device);
+	if (bridge < 0)
+		return bridge;
+	if (bridge && (!driver || strcmp(driver, "pcieport") == 0))
+		*ret_state = IOMMUGRP_VFIO_BRIDGE;
+	else if (!driver)
+		*ret_state = IOMMUGRP_VFIO_UNBOUND;
+	else if (iommugrp_driver_manages_dma(driver))
+		*ret_state = IOMMUGRP_VFIO_MANAGED_DMA;
+	else
+		*ret_state = IOMMUGRP_VFIO_KERNEL_DRIVER;
+	return 0;
+}
+
+/* Where the state cannot be read, the device is taken to keep the group from VFIO. */
 EXPORT enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *device)
 {
-	const char *driver = iommugrp_device_get_driver(device);
+	enum iommugrp_vfio_state state;
 
-	if (iommugrp_device_is_bridge(device) && (!driver || strcmp(driver, "pcieport") == 0))
-		return IOMMUGRP_VFIO_BRIDGE;
-	if (!driver)
-		return IOMMUGRP_VFIO_UNBOUND;
-	if (iommugrp_driver_manages_dma(driver))
-		return IOMMUGRP_VFIO_MANAGED_DMA;
-	return IOMMUGRP_VFIO_KERNEL_DRIVER;
+	if (iommugrp_device_read_vfio_state(device, &state) < 0)
+		return IOMMUGRP_VFIO_KERNEL_DRIVER;
+	return state;
 }
 
 EXPORT const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state)
@@ -276,4 +342,5 @@ void device_forget_state(struct iommugrp_device *device)
 	free(device->driver_override);
 	device->driver = device->driver_override = NULL;
 	device->loaded_driver = device->loaded_override = 0;
+	device->driver_err = 0;
 }

@@ -204,8 +204,14 @@ EXPORT const char *iommugrp_group_get_name(struct iommugrp_group *group)
 EXPORT const char *iommugrp_group_get_dma_owner(struct iommugrp_group *group)
 {
 	if (!group->loaded_dma_owner) {
+		int r = sysfs_read_attr(group->ctx, group->syspath, "dma_owner", &group->dma_owner);
+
 		group->loaded_dma_owner = 1;
-		if (sysfs_read_attr(group->ctx, group->syspath, "dma_owner", &group->dma_owner) <= 0) {
+		group->dma_owner_err = r < 0 && r != -ENOENT ? r : 0;
+		if (group->dma_owner_err < 0)
+			file_problem(group->ctx, r, group->display_syspath, "dma_owner", "%s",
+				     strerror(-r));
+		if (r <= 0) {
 			free(group->dma_owner);
 			group->dma_owner = NULL;
 		}
@@ -343,14 +349,29 @@ EXPORT struct iommugrp_device *iommugrp_group_device_next(struct iommugrp_group 
 	return i < group->n_devices ? group->devices[i] : NULL;
 }
 
-EXPORT bool iommugrp_group_is_viable(struct iommugrp_group *group)
+EXPORT int iommugrp_group_check_viable(struct iommugrp_group *group)
 {
 	struct iommugrp_device *d = NULL;
+	int r = iommugrp_group_get_device_count(group);
 
-	while ((d = iommugrp_group_device_next(group, d)))
-		if (iommugrp_device_get_vfio_state(d) == IOMMUGRP_VFIO_KERNEL_DRIVER)
-			return false;
-	return true;
+	if (r < 0)
+		return r;
+	while ((d = iommugrp_group_device_next(group, d))) {
+		enum iommugrp_vfio_state state;
+
+		r = iommugrp_device_read_vfio_state(d, &state);
+		if (r < 0)
+			return r;
+		if (state == IOMMUGRP_VFIO_KERNEL_DRIVER)
+			return 0;
+	}
+	return 1;
+}
+
+/* Where viability cannot be read, the group is taken as not viable. */
+EXPORT bool iommugrp_group_is_viable(struct iommugrp_group *group)
+{
+	return iommugrp_group_check_viable(group) == 1;
 }
 
 void group_forget_state(struct iommugrp_group *group)
@@ -361,6 +382,7 @@ void group_forget_state(struct iommugrp_group *group)
 	group->loaded_type = 0;
 	free(group->dma_owner);
 	group->dma_owner = NULL;
+	group->dma_owner_err = 0;
 	group->loaded_dma_owner = 0;
 	users_free(group);
 	for (size_t i = 0; i < group->n_devices; i++)

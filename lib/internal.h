@@ -30,8 +30,11 @@ struct iommugrp_device {
 
 	/* Each attribute is read once, on first use. */
 	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1,
-		loaded_pci : 1, loaded_names : 1, loaded_bridge : 1, is_bridge : 1;
+		loaded_pci : 1, loaded_names : 1, loaded_bridge : 1;
+	int bridge; /* 1/0/-errno */
+	int subsystem_err;
 	char *subsystem;
+	int driver_err;
 	char *driver;
 	char *driver_override;
 	int pci_err;
@@ -58,6 +61,7 @@ struct iommugrp_group {
 	char *type;
 	char *name;
 	char *dma_owner;
+	int dma_owner_err; /* 0 also when the kernel has no dma_owner file */
 	int regions_err;
 	struct iommugrp_region *regions;
 	size_t n_regions;

@@ -144,7 +144,14 @@ const char *iommugrp_device_get_name(const struct iommugrp_device *device);
 const char *iommugrp_device_get_syspath(const struct iommugrp_device *device);
 /* Bus: "pci", "platform", ...; NULL if unknown. */
 const char *iommugrp_device_get_subsystem(struct iommugrp_device *device);
+/* True for PCI devices; false also when the subsystem link cannot be read. */
 bool iommugrp_device_is_pci(struct iommugrp_device *device);
+/*
+ * Whether the device is on the PCI bus.
+ * Returns: 1 yes, 0 no, or a negative errno when its subsystem link cannot be read.
+ * Since: 0.2
+ */
+int iommugrp_device_check_pci(struct iommugrp_device *device);
 /* Bound driver, or NULL when unbound. */
 const char *iommugrp_device_get_driver(struct iommugrp_device *device);
 /* driver_override, or NULL when unset or the bus has none. */
@@ -162,9 +169,21 @@ const char *iommugrp_device_get_vendor_name(struct iommugrp_device *device);
 const char *iommugrp_device_get_model_name(struct iommugrp_device *device);
 const char *iommugrp_device_get_class_name(struct iommugrp_device *device);
 
-/* PCI-to-PCI or CardBus bridge (header type 1 or 2). */
+/* PCI-to-PCI or CardBus bridge (header type 1 or 2); false also when unreadable. */
 bool iommugrp_device_is_bridge(struct iommugrp_device *device);
-/* Enabled SR-IOV VFs (0 when none or not a PF). */
+/*
+ * Whether the device is a PCI-to-PCI or CardBus bridge (header type 1 or 2
+ * from config space, else the class code).
+ * Returns: 1 yes, 0 no, or a negative errno when neither can be read.
+ * Since: 0.2
+ */
+int iommugrp_device_check_bridge(struct iommugrp_device *device);
+/*
+ * Enabled SR-IOV VFs.
+ * Returns: the count, 0 when none or not a PF (no sriov_numvfs), or a negative
+ * errno when sriov_numvfs is unreadable (-EBADMSG: not a number).
+ * Since: 1 (negative returns since 0.2)
+ */
 int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device);
 
 /* Why a device does or does not keep its group viable for VFIO (5.19+ rules). */
@@ -174,10 +193,25 @@ enum iommugrp_vfio_state {
 	IOMMUGRP_VFIO_MANAGED_DMA, /* driver_managed_dma driver (vfio-pci, pci-stub): viable */
 	IOMMUGRP_VFIO_KERNEL_DRIVER, /* a kernel driver owns DMA: not viable */
 };
+/* The state; IOMMUGRP_VFIO_KERNEL_DRIVER also when it cannot be read. */
 enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *device);
+/*
+ * Why the device does or does not keep its group viable, in @ret_state.
+ * Returns: 0, or a negative errno when its driver link or bridge-ness cannot be read.
+ * Since: 0.2
+ */
+int iommugrp_device_read_vfio_state(struct iommugrp_device *device,
+				    enum iommugrp_vfio_state *ret_state);
 const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state);
-/* True when every member is unbound or on a driver_managed_dma driver. */
+/* True when every member is unbound or on a driver_managed_dma driver; false also when unreadable. */
 bool iommugrp_group_is_viable(struct iommugrp_group *group);
+/*
+ * Whether every member is unbound, a bridge, or on a driver_managed_dma driver.
+ * Returns: 1 viable, 0 not, or a negative errno when the members or their
+ * drivers cannot be read (an unreadable devices/ is not viable: it is unknown).
+ * Since: 0.2
+ */
+int iommugrp_group_check_viable(struct iommugrp_group *group);
 /* Drivers that set driver_managed_dma (they do not claim the group's DMA). */
 bool iommugrp_driver_manages_dma(const char *driver);
 
@@ -219,6 +253,13 @@ int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 				   enum iommugrp_type_rules *ret_rules);
 /* True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner). */
 bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx);
+/*
+ * Whether the kernel carries iommugrp's companion patch: its groups have dma_owner.
+ * Returns: 1 yes, 0 no (also without groups), or a negative errno when the
+ * groups or dma_owner cannot be read.
+ * Since: 0.2
+ */
+int iommugrp_kernel_check_claim_patch(struct iommugrp_ctx *ctx);
 const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
 
 /*

@@ -56,7 +56,10 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 		return -EBADMSG;
 	}
 	version = major * 1000 + minor;
-	if (iommugrp_kernel_has_claim_patch(ctx))
+	r = iommugrp_kernel_check_claim_patch(ctx);
+	if (r < 0)
+		return r;
+	if (r == 1)
 		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
 	else if (version < 5011)
 		*ret_rules = IOMMUGRP_RULES_NONE;
@@ -71,11 +74,22 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
  * iommugrp's companion patch for 6.1 (kernel/) adds a dma_owner file to every
  * group; mainline has none. Its presence is the side-effect-free marker.
  */
+EXPORT int iommugrp_kernel_check_claim_patch(struct iommugrp_ctx *ctx)
+{
+	struct iommugrp_group *group;
+	int r = iommugrp_scan(ctx);
+
+	if (r <= 0)
+		return r;
+	group = iommugrp_group_next(ctx, NULL);
+	if (!group->loaded_dma_owner)
+		iommugrp_group_get_dma_owner(group);
+	return group->dma_owner_err < 0 ? group->dma_owner_err : group->dma_owner != NULL;
+}
+
 EXPORT bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx)
 {
-	struct iommugrp_group *group = iommugrp_group_next(ctx, NULL);
-
-	return group && iommugrp_group_get_dma_owner(group) != NULL;
+	return iommugrp_kernel_check_claim_patch(ctx) == 1;
 }
 
 EXPORT const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules)

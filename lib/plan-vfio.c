@@ -27,6 +27,8 @@ static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, 
 	char *why;
 	int r = 0;
 
+	if (vfs < 0)
+		return vfs; /* unreadable sysfs: the plan cannot be made */
 	if (!has_override_file(d))
 		return change_refuse(change, -EOPNOTSUPP,
 				     "%s is a %s device without driver_override: it cannot be "
@@ -79,6 +81,10 @@ static int plan_bind(struct iommugrp_change *change, unsigned int flags)
 	bool all_on_vfio = true;
 	int endpoints = 0, r = 0;
 
+	/* Bridges stay and endpoints go: a member that cannot be told apart stops the plan. */
+	while ((d = iommugrp_group_device_next(change->group, d)))
+		if ((r = iommugrp_device_check_bridge(d)) < 0)
+			return r;
 	while ((d = iommugrp_group_device_next(change->group, d)))
 		if (!iommugrp_device_is_bridge(d)) {
 			all_on_vfio = all_on_vfio && on_vfio(d);

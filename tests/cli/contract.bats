@@ -54,3 +54,30 @@ G=/sys/kernel/iommu_groups
 	jq_true '.groups[0].refusal | test("group-3.journal is truncated or corrupt")'
 	jq_true '.groups[0].refusal | test("see above") | not'
 }
+
+# --- 2. predicates that read the system can fail -----------------------------------------------
+
+@test "a group whose devices/ cannot be listed is not shown as viable: viability is unknown" {
+	fx_copy qemu-q35
+	rm -rf "$FXC$G/1/devices"
+	echo 'not a directory' >"$FXC$G/1/devices"
+	run --separate-stderr igc show 1 -J
+	status_is 1
+	jq_is '.iommugroup.viable' 'null'
+	has "$G/1/devices" "$stderr"
+	run --separate-stderr igc show 1
+	status_is 1
+	has_line '  viable:  unknown (unreadable)'
+	run --separate-stderr igc -J
+	status_is 1
+	jq_is '.iommugroups[1] | [.group, .viable]' '[1,null]'
+}
+
+@test "an unreadable sriov_numvfs stops vfio-bind's plan instead of reading as 0 VFs" {
+	fx_copy sriov
+	echo garbage >"$FXC/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.1/sriov_numvfs"
+	run --separate-stderr igc vfio-bind --dry-run 3
+	status_is 1
+	has 0000:01:00.1/sriov_numvfs "$stderr"
+	lacks '0000:01:00.1: write' "$output"
+}
