@@ -11,6 +11,11 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+INITRAMFSTOOLSDIR ?= $(PREFIX)/share/initramfs-tools
+INITCPIODIR ?= $(PREFIX)/lib/initcpio
+# Which initramfs generators get a hook: initramfs-tools (Debian), mkinitcpio (Arch).
+INITRAMFS ?= initramfs-tools mkinitcpio
 DESTDIR ?=
 
 # B is the build directory; check builds a sanitizer variant in $(B)/sanitize.
@@ -40,10 +45,13 @@ CLI_OBJS = $(CLI_SRCS:%.c=$(B)/%.o)
 LIBNAME = libiommugrp.so
 LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
+	$(B)/initramfs/mkinitcpio-install
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-man check-completions check-cold-paths vmcheck demo install uninstall clean
-all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8
+	check-pkgbuild check-deb check-man check-completions check-cold-paths check-initramfs vmcheck \
+	demo install uninstall clean
+all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(BOOT_FILES)
 
 $(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
 	@mkdir -p $(@D)
@@ -70,6 +78,21 @@ FORCE:
 
 $(B)/libiommugrp.pc: lib/libiommugrp.pc.in $(B)/paths.stamp
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+# The udev rule and the initramfs hooks name the installed binary and rule by their paths.
+BOOT_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g'
+$(B)/boot-paths.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(BINDIR) $(UDEVRULESDIR)' | cmp -s - $@ || echo '$(BINDIR) $(UDEVRULESDIR)' > $@
+$(B)/udev/05-iommugrp.rules: udev/05-iommugrp.rules.in $(B)/boot-paths.stamp
+	@mkdir -p $(@D)
+	$(BOOT_SED) $< > $@
+$(B)/initramfs/initramfs-tools-hook: initramfs/initramfs-tools/hook.in $(B)/boot-paths.stamp
+	@mkdir -p $(@D)
+	$(BOOT_SED) $< > $@
+$(B)/initramfs/mkinitcpio-install: initramfs/mkinitcpio/install.in $(B)/boot-paths.stamp
+	@mkdir -p $(@D)
+	$(BOOT_SED) $< > $@
 
 $(B)/iommugrp.8: man/iommugrp.8.scd
 	@mkdir -p $(@D)
@@ -116,6 +139,10 @@ check-cold-paths:
 check-deb:
 	tests/check-deb
 
+# mkinitramfs builds real images with the hook (Debian's 6.12 from the VM cache); needs root.
+check-initramfs: all
+	B=$(abspath $(B)) tests/check-initramfs
+
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
@@ -135,7 +162,7 @@ deps:
 CHECKS = check-unit check-cli check-man check-completions check-sanitize check-valgrind \
 	check-install
 ifndef IOMMUGRP_NESTED_CHECK
-CHECKS += check-pkgbuild check-cold-paths check-deb vmcheck
+CHECKS += check-pkgbuild check-cold-paths check-deb check-initramfs vmcheck
 endif
 check: deps
 	$(MAKE) -k $(CHECKS)
@@ -153,6 +180,13 @@ install: all
 	install -Dm644 completions/iommugrp.bash $(DESTDIR)$(BASHCOMPDIR)/iommugrp
 	install -Dm644 completions/_iommugrp $(DESTDIR)$(ZSHCOMPDIR)/_iommugrp
 	install -Dm644 completions/iommugrp.fish $(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
+	install -Dm644 $(B)/udev/05-iommugrp.rules $(DESTDIR)$(UDEVRULESDIR)/05-iommugrp.rules
+ifneq ($(filter initramfs-tools,$(INITRAMFS)),)
+	install -Dm755 $(B)/initramfs/initramfs-tools-hook $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/iommugrp
+endif
+ifneq ($(filter mkinitcpio,$(INITRAMFS)),)
+	install -Dm644 $(B)/initramfs/mkinitcpio-install $(DESTDIR)$(INITCPIODIR)/install/iommugrp
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommugrp \
@@ -164,7 +198,10 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/iommugrp.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/iommugrp \
 		$(DESTDIR)$(ZSHCOMPDIR)/_iommugrp \
-		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
+		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish \
+		$(DESTDIR)$(UDEVRULESDIR)/05-iommugrp.rules \
+		$(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/iommugrp \
+		$(DESTDIR)$(INITCPIODIR)/install/iommugrp
 
 clean:
 	rm -rf $(B)
