@@ -143,6 +143,63 @@ fetch_debian_kernel() {
 	echo "$dir"
 }
 
+# --- Debian's udev (boots with vm.boot=NAME run the real systemd-udevd) ----------------
+
+# fetch_debian_udev: makes $VM_CACHE/udev hold Debian's udev package, unpacked (bin/udevadm,
+# lib/udev/rules.d/...), and prints that directory. Like the kernels: the candidate version
+# from apt's lists, a lock, the stamp written last.
+fetch_debian_udev() {
+	local dir=$VM_CACHE/udev wanted tmp lock_fd
+	wanted=$(apt-cache policy udev 2>/dev/null | awk '$1 == "Candidate:" {print $2}')
+	if [[ -z $wanted || $wanted == "(none)" ]]; then
+		[[ -f $dir/stamp ]] && { echo "$dir"; return 0; }
+		apt_update_once
+		wanted=$(apt-cache policy udev | awk '$1 == "Candidate:" {print $2}')
+		[[ -n $wanted && $wanted != "(none)" ]] || die "no candidate for package udev in apt's lists"
+	fi
+	[[ -f $dir/stamp && $(<"$dir/stamp") == "$wanted" ]] && { echo "$dir"; return 0; }
+	mkdir -p "$VM_CACHE"
+	exec {lock_fd}>"$VM_CACHE/.lock-udev"
+	flock -w 900 "$lock_fd" || die "cache $dir is locked by another fetch"
+	[[ -f $dir/stamp && $(<"$dir/stamp") == "$wanted" ]] && { echo "$dir"; return 0; }
+	rm -rf "$VM_CACHE/.fetch-udev."*
+	log "fetching udev ($wanted) into $dir"
+	tmp=$(mktemp -d "$VM_CACHE/.fetch-udev.XXXXXX")
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt_download "udev=$wanted" >&2) ||
+		{ apt_update_once && (cd "$tmp" && apt_download "udev=$wanted" >&2); } ||
+		{ rm -rf "$tmp"; die "apt-get download udev failed"; }
+	mkdir "$tmp/root"
+	dpkg -x "$tmp"/*.deb "$tmp/root" || { rm -rf "$tmp"; die "dpkg -x udev failed"; }
+	[[ -x $tmp/root/bin/udevadm && -f $tmp/root/lib/udev/rules.d/80-drivers.rules ]] ||
+		{ rm -rf "$tmp"; die "the udev package has no bin/udevadm or 80-drivers.rules"; }
+	rm -rf "$dir"
+	mv "$tmp/root" "$dir"
+	rm -rf "$tmp"
+	echo "$wanted" >"$dir/stamp"
+	echo "$dir"
+}
+
+# add_udev_to_initramfs ROOT: Debian's udevadm (systemd-udevd is the same binary), its
+# 80-drivers.rules (kmod load for MODALIAS), the project's rule as make builds it with the
+# guest's paths, the boot configurations and guest-boot scripts, and the fault preload
+# library when the tree has one. ROOT/etc/vm-modules is removed: udev loads the drivers.
+add_udev_to_initramfs() {
+	local root=$1 udev so
+	udev=$(fetch_debian_udev)
+	copy_with_libs "$root" "$udev/bin/udevadm" /bin/udevadm
+	mkdir -p "$root/lib/systemd"
+	ln -sf /bin/udevadm "$root/lib/systemd/systemd-udevd"
+	install -D -m 644 "$udev/lib/udev/rules.d/80-drivers.rules" "$root/lib/udev/rules.d/80-drivers.rules"
+	sed -e 's|@BINDIR@|/usr/bin|g' "$REPO_DIR/udev/05-iommugrp.rules.in" >"$root/lib/udev/rules.d/05-iommugrp.rules"
+	rm -f "$root/etc/vm-modules"
+	cp -r "$VM_DIR/guest-boot" "$VM_DIR/boot-configs" "$root/tests/"
+	for so in "$REPO_DIR"/build/tests/preload/*.so "$REPO_DIR"/build/preload/*.so; do
+		[[ -e $so ]] && install -D -m 755 "$so" "$root/usr/lib/iommugrp-test/${so##*/}"
+	done
+	return 0
+}
+
 # --- initramfs --------------------------------------------------------------------------
 
 # resolve_modules MODDIR NAME...: module files (relative to MODDIR) for NAME and their
@@ -249,6 +306,8 @@ build_initramfs() {
 	if [[ -f $VM_DIR/kernel/vfio-holder.c ]]; then
 		build_vfio_holder && install -m 755 "$REPO_DIR/build/vm/vfio-holder" "$root/usr/bin/vfio-holder"
 	fi
+
+	[[ ${VM_UDEV:-0} == 1 ]] && add_udev_to_initramfs "$root"
 
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out"
 	rm -rf "$root"
