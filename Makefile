@@ -67,7 +67,13 @@ $(LIB): $(LIB_OBJS) lib/libiommugrp.sym
 	ln -sf $(LIBNAME).$(VERSION) $(B)/$(LIBNAME).$(SONAME_MAJOR)
 	ln -sf $(LIBNAME).$(VERSION) $(B)/$(LIBNAME)
 
+# build/iommugrp runs as built: it finds the library next to itself ($ORIGIN). The installed
+# binary is linked apart, without that rpath, so it uses the installed library only.
 $(B)/iommugrp: $(CLI_OBJS) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -liommugrp $(DEP_LIBS_CLI) -Wl,-rpath,'$$ORIGIN'
+
+$(B)/install/iommugrp: $(CLI_OBJS) $(LIB)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -liommugrp $(DEP_LIBS_CLI)
 
 # Rewritten only when the install paths change, so make install PREFIX=... gets a fresh .pc.
@@ -169,8 +175,8 @@ check: deps
 	@echo "make check: all suites passed"
 
 # --- install -----------------------------------------------------------------
-install: all
-	install -Dm755 $(B)/iommugrp $(DESTDIR)$(BINDIR)/iommugrp
+install: all $(B)/install/iommugrp
+	install -Dm755 $(B)/install/iommugrp $(DESTDIR)$(BINDIR)/iommugrp
 	install -Dm755 $(LIB) $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(VERSION)
 	ln -sf $(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).$(SONAME_MAJOR)
 	ln -sf $(LIBNAME).$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME)

@@ -59,6 +59,7 @@ struct command_spec {
 int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***ret_args,
 	      int *ret_count);
 void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void cli_warning(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_target_error(const struct cli *cli, const char *target, int r);
 int cli_exit_status(const struct cli *cli, int status);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iommugrp status: is an IOMMU active, which kernel rules apply, the boot policy, vfio-pci. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@ struct status {
 	const char *const *units;
 	int n_units;
 	const char *release;
+	int release_err;
 	int rules_ok;
 	enum iommugrp_type_rules rules;
 	bool patched;
@@ -26,7 +28,8 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 {
 	st->groups = iommugrp_scan(ctx);
 	st->n_units = iommugrp_kernel_get_iommu_units(ctx, &st->units);
-	if (iommugrp_kernel_get_release(ctx, &st->release) < 0)
+	st->release_err = iommugrp_kernel_get_release(ctx, &st->release);
+	if (st->release_err < 0)
 		st->release = NULL;
 	st->rules_ok = iommugrp_kernel_get_type_rules(ctx, &st->rules) == 0;
 	st->patched = iommugrp_kernel_check_claim_patch(ctx) == 1; /* unreadable: a problem, exit 1 */
@@ -141,10 +144,15 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		print_json(&st);
 	else
 		print_text(&st);
+	/* A captured or synthetic tree may lack it: what needs the release is unknown, not an error. */
+	if (st.release_err == -ENOENT)
+		cli_warning("%s/proc/sys/kernel/osrelease is missing: the kernel release, its "
+			    "type-change rules and what depends on them are unknown",
+			    strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx)
+								   : "");
 	if (st.n_interrupted > 0)
-		fprintf(stderr, "%s: warning: %d interrupted operation%s: run 'iommugrp restore'\n",
-			program_invocation_short_name, st.n_interrupted,
-			st.n_interrupted == 1 ? "" : "s");
+		cli_warning("%d interrupted operation%s: run 'iommugrp restore'", st.n_interrupted,
+			    st.n_interrupted == 1 ? "" : "s");
 	free(st.interrupted);
 	return cli_exit_status(cli, EXIT_OK);
 }

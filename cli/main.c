@@ -195,15 +195,29 @@ int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***re
 	return 0;
 }
 
+static void print_message(const char *level, const char *format, va_list args)
+{
+	fprintf(stderr, "%s: %s: ", program_invocation_short_name, level);
+	vfprintf(stderr, format, args);
+	fputc('\n', stderr);
+}
+
 void cli_error(const char *format, ...)
 {
 	va_list args;
 
-	fprintf(stderr, "%s: error: ", program_invocation_short_name);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	print_message("error", format, args);
 	va_end(args);
-	fputc('\n', stderr);
+}
+
+void cli_warning(const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	print_message("warning", format, args);
+	va_end(args);
 }
 
 static void log_to_stderr(void *data, int priority, const char *file, int line,

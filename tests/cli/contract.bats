@@ -81,3 +81,24 @@ G=/sys/kernel/iommu_groups
 	has 0000:01:00.1/sriov_numvfs "$stderr"
 	lacks '0000:01:00.1: write' "$output"
 }
+
+# --- 8. status on a tree without osrelease ------------------------------------------------------
+
+@test "status without /proc/sys/kernel/osrelease: what can be read, the rest unknown, exit 0, a warning" {
+	fx_copy qemu-q35
+	rm "$FXC/proc/sys/kernel/osrelease"
+	echo 'BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt' >"$FXC/proc/cmdline"
+	run --separate-stderr igc status
+	status_is 0
+	has_line 'IOMMU: active, 5 groups, 1 unit (dmar0)'
+	has_line 'kernel: unknown'
+	has_line 'type-change rules: unknown'
+	has_line 'boot policy: identity (iommu=pt)'
+	has 'warning: ' "$stderr"
+	has 'proc/sys/kernel/osrelease is missing' "$stderr"
+	lacks 'error' "$stderr"
+	run --separate-stderr igc status -J
+	status_is 0
+	jq_is '[.iommu_active, .groups, .kernel_release, .type_change_rules, .boot_policy]' \
+		'[true,5,null,null,"identity"]'
+}
