@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iommugrp vfio-bind TARGET...: hand whole groups to vfio-pci, for VM passthrough. */
-#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -61,63 +60,49 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* Without CONFIG_VFIO_DEVICE_CDEV the vfio-dev entry exists but has no dev: no node. */
-static bool has_dev_file(const char *dir, const char *name)
+/* The file's path on the system read: below --sysroot when one is given. */
+static char *path_below_sysroot(struct cli *cli, const char *file)
 {
-	char path[1200];
+	const char *root = iommugrp_get_sysroot(cli->ctx);
+	char *path;
 
-	snprintf(path, sizeof(path), "%.1000s/%.64s/dev", dir, name);
-	return access(path, F_OK) == 0;
+	if (asprintf(&path, "%s%s", strcmp(root, "/") ? root : "", file) < 0)
+		return NULL;
+	return path;
 }
 
-/* /dev/vfio/N, then each member's /dev/vfio/devices/vfioX where the kernel has VFIO cdevs. */
-static int vfio_files(struct cli *cli, struct iommugrp_group *group, char files[][64], int max)
+static int hand_over_file(const struct vfio_bind_options *o, const char *file, const char *path)
 {
-	const char *root = strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx) : "";
-	struct iommugrp_device *d = NULL;
-	int n = 0;
-
-	snprintf(files[n++], 64, "/dev/vfio/%u", iommugrp_group_get_number(group));
-	while ((d = iommugrp_group_device_next(group, d)) && n < max) {
-		char dir[1024];
-		struct dirent *de;
-		DIR *dh;
-
-		snprintf(dir, sizeof(dir), "%s%s/vfio-dev", root, iommugrp_device_get_syspath(d));
-		dh = opendir(dir);
-		while (dh && (de = readdir(dh)) && n < max)
-			if (strncmp(de->d_name, "vfio", 4) == 0 && has_dev_file(dir, de->d_name))
-				snprintf(files[n++], 64, "/dev/vfio/devices/%.40s", de->d_name);
-		if (dh)
-			closedir(dh);
+	if (access(path, F_OK) < 0) {
+		cli_error("%s does not exist after the bind (is devtmpfs mounted on /dev?)", file);
+		return EXIT_ERROR;
 	}
-	return n;
+	if ((o->user || o->group) &&
+	    chown(path, o->user ? o->uid : (uid_t)-1, o->group ? o->gid : (gid_t)-1) < 0) {
+		cli_error("cannot give %s to %s%s%s: %s", file, o->user ? o->user : "",
+			  o->user && o->group ? ":" : "", o->group ? o->group : "", strerror(errno));
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
 }
 
 /* After a bind the files must exist (devtmpfs); --user/--group then hands them over. */
-static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o, char files[][64],
-			   int n, bool bound_now)
+static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o,
+			   const char *const *files, int n, bool bound_now)
 {
-	const char *root = strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx) : "";
 	int status = EXIT_OK;
 
+	if (!bound_now && !o->user && !o->group)
+		return EXIT_OK;
 	for (int i = 0; i < n; i++) {
-		char path[4096];
+		char *path = path_below_sysroot(cli, files[i]);
 
-		snprintf(path, sizeof(path), "%.3000s%.64s", root, files[i]);
-		if (!bound_now && !o->user && !o->group)
-			continue;
-		if (access(path, F_OK) < 0) {
-			cli_error("%s does not exist after the bind (is devtmpfs mounted on /dev?)",
-				  files[i]);
-			status = EXIT_ERROR;
-		} else if ((o->user || o->group) &&
-			   chown(path, o->user ? o->uid : (uid_t)-1, o->group ? o->gid : (gid_t)-1) < 0) {
-			cli_error("cannot give %s to %s%s%s: %s", files[i], o->user ? o->user : "",
-				  o->user && o->group ? ":" : "", o->group ? o->group : "",
-				  strerror(errno));
-			status = EXIT_ERROR;
+		if (!path) {
+			cli_error("out of memory");
+			return EXIT_ERROR;
 		}
+		status = worst_status(status, hand_over_file(o, files[i], path));
+		free(path);
 	}
 	return status;
 }
@@ -132,7 +117,7 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 	const struct vfio_bind_options *o = opts;
 	struct iommugrp_change *change = NULL;
 	unsigned int number = iommugrp_group_get_number(group);
-	char files[32][64];
+	const char *const *files = NULL;
 	int status, nfiles = 0;
 	int r = iommugrp_change_new_vfio_bind(group, o->force ? IOMMUGRP_FORCE : 0, &change);
 
@@ -146,9 +131,16 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 	else
 		status = change_execute(change, o->dry_run);
 	if (status == EXIT_OK && !o->dry_run) {
-		nfiles = vfio_files(cli, group, files, 32);
-		status = hand_over_files(cli, o, files, nfiles,
-					 iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE);
+		nfiles = iommugrp_group_get_vfio_files(group, &files);
+		if (nfiles < 0) {
+			cli_error("group %u: cannot list its VFIO files: %s", number, strerror(-nfiles));
+			status = EXIT_ERROR;
+			nfiles = 0;
+		} else {
+			status = hand_over_files(cli, o, files, nfiles,
+						 iommugrp_change_get_outcome(change) ==
+							 IOMMUGRP_OUTCOME_DONE);
+		}
 	}
 	if (j) {
 		json_object_begin(j, NULL);

@@ -36,6 +36,7 @@ void group_free(struct iommugrp_group *group)
 		device_free(group->devices[i]);
 	free(group->devices);
 	users_free(group);
+	vfio_files_free(group);
 	free(group->regions);
 	free(group->type);
 	free(group->name);

@@ -4,6 +4,7 @@
  * routes or addresses, the boot VGA with a console: taking those away breaks
  * the host, so vfio-bind refuses them unless forced.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,28 @@
 
 #include "change.h"
 
-#define FOUND_MAX 32
+/* A block device below the device, or one holding it (dm, md). */
+struct block {
+	char *name;
+	char *dev;    /* "major:minor" */
+	char *mapper; /* device-mapper name, for /dev/mapper/NAME; NULL if none */
+	bool holder;  /* found through holders/, not below the device */
+};
 
 struct found {
-	char names[FOUND_MAX][64];   /* block devices, and what holds them (dm, md) */
-	char devs[FOUND_MAX][32];    /* "major:minor" */
-	char mapper[FOUND_MAX][128]; /* device-mapper name, for /dev/mapper/NAME */
-	bool holder[FOUND_MAX];      /* found through holders/, not below the device */
+	struct block *blocks;
 	size_t count;
 };
+
+static void found_free(struct found *f)
+{
+	for (size_t i = 0; i < f->count; i++) {
+		free(f->blocks[i].name);
+		free(f->blocks[i].dev);
+		free(f->blocks[i].mapper);
+	}
+	free(f->blocks);
+}
 
 static bool is_dir_not_link(const struct iommugrp_ctx *ctx, const char *path)
 {
@@ -32,9 +46,28 @@ static bool is_dir_not_link(const struct iommugrp_ctx *ctx, const char *path)
 static bool already_found(const struct found *f, const char *name)
 {
 	for (size_t i = 0; i < f->count; i++)
-		if (strcmp(f->names[i], name) == 0)
+		if (strcmp(f->blocks[i].name, name) == 0)
 			return true;
 	return false;
+}
+
+/* Takes over @dev and @mapper. Out of memory, the block is missed: -ENOMEM stops the search. */
+static int add_block(struct found *f, const char *name, char *dev, char *mapper, bool holder)
+{
+	struct block *bigger = reallocarray(f->blocks, f->count + 1, sizeof(*bigger));
+	char *copy = strdup(name);
+
+	if (!bigger || !copy) {
+		free(copy);
+		free(dev);
+		free(mapper);
+		if (bigger)
+			f->blocks = bigger;
+		return -ENOMEM;
+	}
+	f->blocks = bigger;
+	f->blocks[f->count++] = (struct block){ copy, dev, mapper, holder };
+	return 0;
 }
 
 static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struct found *f,
@@ -45,19 +78,16 @@ static void note_block(const struct iommugrp_ctx *ctx, const char *dir, const ch
 {
 	char *dev = NULL, *mapper = NULL;
 
-	if (f->count < FOUND_MAX && !already_found(f, name) &&
-	    sysfs_read_attr(ctx, dir, "dev", &dev) > 0) {
-		snprintf(f->names[f->count], sizeof(f->names[0]), "%s", name);
-		snprintf(f->devs[f->count], sizeof(f->devs[0]), "%s", dev);
-		f->mapper[f->count][0] = '\0';
-		f->holder[f->count] = depth > 0;
-		if (sysfs_read_attr(ctx, dir, "dm/name", &mapper) > 0)
-			snprintf(f->mapper[f->count], sizeof(f->mapper[0]), "%s", mapper);
-		f->count++;
-		note_holders(ctx, name, f, depth + 1);
+	if (already_found(f, name) || sysfs_read_attr(ctx, dir, "dev", &dev) <= 0) {
+		free(dev);
+		return;
 	}
-	free(mapper);
-	free(dev);
+	if (sysfs_read_attr(ctx, dir, "dm/name", &mapper) <= 0) {
+		free(mapper);
+		mapper = NULL;
+	}
+	if (add_block(f, name, dev, mapper, depth > 0) == 0)
+		note_holders(ctx, name, f, depth + 1);
 }
 
 /* dm-crypt, LVM, md: the mounted device may be one that holds this one. */
@@ -104,18 +134,29 @@ static void find_block(const struct iommugrp_ctx *ctx, const char *dir, int dept
 }
 
 /* mountinfo: field 3 is MAJ:MIN, but btrfs shows 0:NN there; the source after " - TYPE " names the device. */
-static bool mounted(const char *mountinfo, const struct found *f, size_t i)
+static bool has_word(const char *text, const char *prefix, const char *word)
 {
-	char key[160];
+	char *key = strdup_printf(" %s%s ", prefix, word);
+	bool found = key && strstr(text, key);
 
-	snprintf(key, sizeof(key), " %s ", f->devs[i]);
-	if (strstr(mountinfo, key))
-		return true;
-	snprintf(key, sizeof(key), " /dev/%s ", f->names[i]);
-	if (strstr(mountinfo, key))
-		return true;
-	snprintf(key, sizeof(key), " /dev/mapper/%s ", f->mapper[i]);
-	return f->mapper[i][0] && strstr(mountinfo, key);
+	free(key);
+	return found;
+}
+
+static bool mounted(const char *mountinfo, const struct block *b)
+{
+	return has_word(mountinfo, "", b->dev) || has_word(mountinfo, "/dev/", b->name) ||
+	       (b->mapper && has_word(mountinfo, "/dev/mapper/", b->mapper));
+}
+
+/* /proc/swaps: the device path starts the line. */
+static bool in_swaps(const char *swaps, const struct block *b)
+{
+	char *key = strdup_printf("/dev/%s ", b->name);
+	bool found = key && strstr(swaps, key);
+
+	free(key);
+	return found;
 }
 
 static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found *f)
@@ -125,14 +166,13 @@ static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found 
 	sysfs_read(ctx, "proc/self/mountinfo", &mountinfo);
 	sysfs_read(ctx, "proc/swaps", &swaps);
 	for (size_t i = 0; i < f->count && !why; i++) {
-		char dev[80];
+		const struct block *b = &f->blocks[i];
 
-		snprintf(dev, sizeof(dev), "/dev/%s ", f->names[i]);
-		if (mountinfo && mounted(mountinfo, f, i))
-			why = strdup_printf("it holds %s, which is mounted%s", f->names[i],
-					    f->holder[i] ? " (a device-mapper or md device on it)" : "");
-		else if (swaps && strstr(swaps, dev))
-			why = strdup_printf("it holds %s, which is in use as swap", f->names[i]);
+		if (mountinfo && mounted(mountinfo, b))
+			why = strdup_printf("it holds %s, which is mounted%s", b->name,
+					    b->holder ? " (a device-mapper or md device on it)" : "");
+		else if (swaps && in_swaps(swaps, b))
+			why = strdup_printf("it holds %s, which is in use as swap", b->name);
 	}
 	free(mountinfo);
 	free(swaps);
@@ -161,7 +201,7 @@ static char *routed(const struct iommugrp_ctx *ctx, const char *ifname)
 	sysfs_read(ctx, "proc/net/if_inet6", &inet6);
 	/* Lines: address index prefix scope flags name; scope 00 is global. */
 	for (char *line = inet6; line && *line && !why; line = next_line(line)) {
-		char name[64];
+		char name[64]; /* interface names are at most 15 bytes (IFNAMSIZ) */
 		unsigned int idx, prefix, scope, flags;
 
 		if (sscanf(line, "%*32s %x %x %x %x %63s", &idx, &prefix, &scope, &flags, name) == 5 &&
@@ -207,6 +247,7 @@ char *host_needs_device(struct iommugrp_device *device)
 
 	find_block(ctx, device->syspath, 0, &blocks);
 	why = mounted_or_swap(ctx, &blocks);
+	found_free(&blocks);
 	if (!why)
 		why = network_in_use(ctx, device->syspath);
 	if (!why)

@@ -71,6 +71,8 @@ struct iommugrp_group {
 	int users_err;
 	struct iommugrp_user *users;
 	size_t n_users;
+	char **vfio_files; /* the last iommugrp_group_get_vfio_files() answer */
+	size_t n_vfio_files;
 };
 
 struct iommugrp_ctx {
@@ -184,6 +186,9 @@ void device_forget_state(struct iommugrp_device *device);
 
 /* users.c */
 void users_free(struct iommugrp_group *group);
+
+/* vfio-files.c */
+void vfio_files_free(struct iommugrp_group *group);
 
 /* hwdb.c */
 void hwdb_lookup_names(struct iommugrp_device *device);

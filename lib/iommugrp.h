@@ -225,6 +225,18 @@ int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index,
 			    unsigned int *ret_pid, const char **ret_command,
 			    const char **ret_file);
 
+/*
+ * The device files that give userspace this group's DMA, as paths on the
+ * system read (not below the sysroot): "/dev/vfio/N" first, then each member's
+ * "/dev/vfio/devices/vfioX" where the kernel has VFIO cdevs (6.6+,
+ * CONFIG_VFIO_DEVICE_CDEV). Read anew on every call: they appear once the
+ * members are on a VFIO driver. @ret_files is borrowed until the next call.
+ * Returns: the number of files, or a negative errno when the members or
+ * their vfio-dev directories cannot be read.
+ * Since: 0.2
+ */
+int iommugrp_group_get_vfio_files(struct iommugrp_group *group, const char *const **ret_files);
+
 /* Policies ------------------------------------------------------------------ */
 
 enum iommugrp_policy {

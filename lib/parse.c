@@ -220,14 +220,18 @@ int parse_regions(const char *text, struct iommugrp_region **ret_regions,
 
 	while (*p) {
 		size_t len = strcspn(p, "\n");
-		char line[256];
-		bool bad = len >= sizeof(line);
+		bool bad = false;
 
 		lineno++;
-		if (!bad && len > 0) {
-			memcpy(line, p, len);
-			line[len] = '\0';
+		if (len > 0) {
+			char *line = strndup(p, len);
+
+			if (!line) {
+				free(regions);
+				return -ENOMEM;
+			}
 			bad = parse_region_line(line, &region) < 0;
+			free(line);
 			if (!bad && append_region(&regions, &count, &region) < 0)
 				return -ENOMEM;
 		}

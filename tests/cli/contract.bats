@@ -102,3 +102,40 @@ G=/sys/kernel/iommu_groups
 	jq_is '[.iommu_active, .groups, .kernel_release, .type_change_rules, .boot_policy]' \
 		'[true,5,null,null,"identity"]'
 }
+
+# --- 4, 5. no fixed buffers; the CLI asks the library for a group's VFIO files --------------------
+
+@test "vfio-bind lists every VFIO file of a group with 40 cdevs (32 slots truncated it)" {
+	fx_copy many-groups
+	local d k
+	d=$(cd "$FXC/sys/bus/pci/devices/0000:07:00.1" && pwd -P)
+	for ((k = 2; k < 40; k++)); do
+		mkdir -p "$d/vfio-dev/vfio$k"
+		echo "511:$k" >"$d/vfio-dev/vfio$k/dev"
+	done
+	# an entry without dev (no CONFIG_VFIO_DEVICE_CDEV) has no node and is not listed
+	mkdir -p "$d/vfio-dev/vfio99"
+	run --separate-stderr igc vfio-bind 07:00.0 </dev/null
+	exit_is 0
+	[[ $(grep -c '^/dev/vfio/devices/vfio' <<<"$output") -eq 40 ]] || { _dump; false; }
+	out_has /dev/vfio/devices/vfio39
+	out_lacks vfio99
+	run --separate-stderr igc vfio-bind --json 07:00.0 </dev/null
+	jq_eq '.groups[0].vfio_files | length' '41'
+}
+
+@test "vfio-bind refuses a device whose 40th block device is mounted (32 slots missed it)" {
+	fx_copy host-in-use
+	local d k name
+	d=$(cd "$FXC/sys/bus/pci/devices/0000:03:00.0" && pwd -P)
+	for ((k = 0; k < 40; k++)); do
+		name=$(printf 'blk%02d' "$k")
+		mkdir -p "$d/$name"
+		ln -s /sys/class/block "$d/$name/subsystem"
+		echo "240:$k" >"$d/$name/dev"
+	done
+	echo '99 1 240:39 / /srv rw,relatime shared:9 - ext4 /dev/blk39 rw' >>"$FXC/proc/self/mountinfo"
+	run --separate-stderr igc vfio-bind --dry-run 03:00.0
+	exit_is 4
+	err_has 'it holds blk39, which is mounted'
+}

@@ -97,6 +97,22 @@ static void test_parse_regions(void)
 	CHECK_STR(nth_line("a\nbb\nccc", 3), "ccc");
 }
 
+/* A valid line is valid at any length: a 256-byte line buffer called padded lines bad. */
+static void test_parse_regions_long_line(void)
+{
+	struct iommugrp_region *regions = NULL;
+	unsigned int bad = 0;
+	size_t n = 0;
+	char text[1024];
+
+	snprintf(text, sizeof(text), "0x00000000fee00000%600s0x00000000feefffff msi\n", "");
+	CHECK_INT(parse_regions(text, &regions, &n, &bad), 0);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_INT(regions[0].type, IOMMUGRP_REGION_MSI);
+	free(regions);
+}
+
 static void test_parse_pci_address(void)
 {
 	char a[PCI_ADDRESS_MAX];
@@ -212,6 +228,7 @@ int main(void)
 	RUN(test_parse_uint);
 	RUN(test_parse_region_line);
 	RUN(test_parse_regions);
+	RUN(test_parse_regions_long_line);
 	RUN(test_parse_pci_address);
 	RUN(test_group_types);
 	RUN(test_kernel_version);

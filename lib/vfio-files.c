@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The device files that give userspace a group's DMA: /dev/vfio/N, and each
+ * member's /dev/vfio/devices/vfioX where the kernel has VFIO cdevs
+ * (CONFIG_VFIO_DEVICE_CDEV, 6.6+).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+void vfio_files_free(struct iommugrp_group *group)
+{
+	strv_free(group->vfio_files, group->n_vfio_files);
+	group->vfio_files = NULL;
+	group->n_vfio_files = 0;
+}
+
+static int add_file(char ***files, size_t *count, char *path)
+{
+	char **bigger;
+
+	if (!path)
+		return -ENOMEM;
+	bigger = reallocarray(*files, *count + 1, sizeof(**files));
+	if (!bigger) {
+		free(path);
+		return -ENOMEM;
+	}
+	bigger[(*count)++] = path;
+	*files = bigger;
+	return 0;
+}
+
+/* Without CONFIG_VFIO_DEVICE_CDEV the vfio-dev entry exists but has no dev: no node. */
+static bool has_dev_file(const struct iommugrp_ctx *ctx, const char *dir, const char *name)
+{
+	char *path = strdup_printf("%s/%s/dev", dir, name);
+	bool exists = path && sysfs_exists(ctx, path) == 0;
+
+	free(path);
+	return exists;
+}
+
+static int add_cdevs(struct iommugrp_device *device, char ***files, size_t *count)
+{
+	const struct iommugrp_ctx *ctx = device->group->ctx;
+	char **names = NULL, *dir = path_join(device->syspath, "vfio-dev");
+	size_t n = 0;
+	int r;
+
+	r = dir ? sysfs_list_dir(ctx, dir, &names, &n) : -ENOMEM;
+	if (r == -ENOENT)
+		r = 0; /* not on a VFIO driver, or no cdev support */
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (strncmp(names[i], "vfio", 4) == 0 && has_dev_file(ctx, dir, names[i]))
+			r = add_file(files, count, strdup_printf("/dev/vfio/devices/%s", names[i]));
+	strv_free(names, n);
+	free(dir);
+	return r;
+}
+
+EXPORT int iommugrp_group_get_vfio_files(struct iommugrp_group *group,
+					 const char *const **ret_files)
+{
+	struct iommugrp_device *d = NULL;
+	char **files = NULL;
+	size_t count = 0;
+	int r;
+
+	r = iommugrp_group_get_device_count(group);
+	if (r >= 0)
+		r = add_file(&files, &count, strdup_printf("/dev/vfio/%u", group->number));
+	while (r >= 0 && (d = iommugrp_group_device_next(group, d)))
+		r = add_cdevs(d, &files, &count);
+	if (r < 0) {
+		strv_free(files, count);
+		return r;
+	}
+	vfio_files_free(group);
+	group->vfio_files = files;
+	group->n_vfio_files = count;
+	*ret_files = (const char *const *)files;
+	return (int)count;
+}
