@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Showing planned changes, asking before unbinding, reporting outcomes. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,20 +146,54 @@ static void json_steps(struct json *j, struct iommugrp_change *change)
 	json_array_end(j);
 }
 
+/* What the tool's user can do about a refusal, in the tool's words; NULL when the reason says it. */
+static const char *refusal_hint(const struct iommugrp_change *change)
+{
+	switch (iommugrp_change_get_refusal_code(change, NULL)) {
+	case IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE:
+		return "--force overrides";
+	case IOMMUGRP_REFUSAL_CHANGED:
+		return "run the command again";
+	default:
+		return NULL;
+	}
+}
+
+/* The library's reason, and the tool's hint (malloc'ed; NULL when not refused). */
+static char *refusal_text(const struct iommugrp_change *change)
+{
+	const char *reason = NULL, *hint = refusal_hint(change);
+	char *text;
+
+	if (iommugrp_change_get_refusal(change, &reason) == 0 || !reason)
+		return NULL;
+	if (asprintf(&text, "%s%s%s%s", reason, hint ? " (" : "", hint ? hint : "",
+		     hint ? ")" : "") < 0)
+		return NULL;
+	return text;
+}
+
+/* After an incomplete restore its journal is kept: another restore tries again. */
+static const char *leftover_hint(const struct iommugrp_change *change)
+{
+	const char *leftover = iommugrp_change_get_leftover(change);
+
+	return leftover && strstr(leftover, "the journal is kept") ?
+		       "run 'iommugrp restore' again once the cause is fixed" : NULL;
+}
+
 /* @cli_refusal: a refusal the tool made itself (e.g. unbinding not allowed), or NULL. */
 void change_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal)
 {
-	const char *reason = NULL;
+	char *reason = cli_refusal ? strdup(cli_refusal) : refusal_text(change);
 
-	iommugrp_change_get_refusal(change, &reason);
-	if (cli_refusal)
-		reason = cli_refusal;
 	json_string(j, "outcome", cli_refusal ? "refused"
 					      : iommugrp_outcome_to_string(change_outcome(change)));
 	json_string(j, "old_type", iommugrp_change_get_old_type(change));
 	json_string(j, "expected_type", iommugrp_change_get_expected_type(change));
 	json_string(j, "new_type", iommugrp_change_get_new_type(change));
 	json_string(j, "refusal", reason);
+	free(reason);
 	json_string(j, "error", iommugrp_change_get_error(change));
 	json_string(j, "leftover", iommugrp_change_get_leftover(change));
 	json_steps(j, change);
@@ -184,11 +219,13 @@ int change_exit_status(struct iommugrp_change *change)
 /* Says on stderr what went wrong and the state it left; the library already logged the error. */
 void change_report(struct iommugrp_change *change)
 {
-	const char *reason = NULL, *leftover = iommugrp_change_get_leftover(change);
+	const char *leftover = iommugrp_change_get_leftover(change);
+	const char *hint = leftover_hint(change);
+	char *reason = NULL;
 
 	switch (change_outcome(change)) {
 	case IOMMUGRP_OUTCOME_REFUSED:
-		iommugrp_change_get_refusal(change, &reason);
+		reason = refusal_text(change);
 		if (reason && strchr(reason, '\n')) {
 			cli_error("refused, nothing was changed, for these reasons:");
 			for (const char *line = reason; *line;) {
@@ -206,14 +243,17 @@ void change_report(struct iommugrp_change *change)
 			program_invocation_short_name);
 		break;
 	case IOMMUGRP_OUTCOME_INCOMPLETE:
-		fprintf(stderr, "%s: the rollback did not finish; what is left:\n%s\n"
-				"Fix it by hand with the writes above (see 'iommugrp show'), "
-				"or reboot.\n",
+		fprintf(stderr, "%s: the rollback did not finish; what is left:\n%s\n",
 			program_invocation_short_name, leftover ? leftover : "?");
+		if (hint)
+			fprintf(stderr, "%s: %s\n", program_invocation_short_name, hint);
+		fprintf(stderr, "Fix it by hand with the writes above (see 'iommugrp show'), "
+				"or reboot.\n");
 		break;
 	default:
 		break;
 	}
+	free(reason);
 }
 
 /* Applies the plan; a dry run applies nothing and says what applying would meet first. */

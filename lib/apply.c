@@ -352,8 +352,7 @@ static void fail(struct iommugrp_change *change, int r)
 {
 	log_err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
 	if (change->no_rollback) {
-		append_leftover(change, "the journal is kept: run 'iommugrp restore' again once "
-					"the cause is fixed");
+		append_leftover(change, "the journal is kept for another try once the cause is fixed");
 		change->outcome = IOMMUGRP_OUTCOME_INCOMPLETE;
 	} else {
 		roll_back(change);
@@ -410,7 +409,8 @@ static int apply_locked(struct iommugrp_change *change)
 	int r = check_still_planned(change);
 
 	if (r < 0)
-		return change_refuse(change, r, "group %u changed since it was planned: plan again",
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_CHANGED, NULL, r,
+					"group %u changed since it was planned: plan again",
 				     change->group->number) < 0 ? -ENOMEM : r;
 	change->record->done = 0;
 	r = journal_write(change->group->ctx, change->journal_path, change->record);
@@ -440,7 +440,8 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 	}
 	lock = lock_group(change);
 	if (lock < 0) {
-		change_refuse(change, lock, lock == -EAGAIN ?
+		change_refuse_as(change, lock == -EAGAIN ? IOMMUGRP_REFUSAL_LOCKED : IOMMUGRP_REFUSAL_OTHER,
+				 NULL, lock, lock == -EAGAIN ?
 				  "another iommugrp process is changing group %u" :
 				  "cannot take the lock of group %u under /run/iommugrp",
 			      change->group->number);

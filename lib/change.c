@@ -34,20 +34,23 @@ int change_new(struct iommugrp_group *group, const char *operation,
 	return 0;
 }
 
-/* The first refusal's errno counts; every reason is kept, one a line, so all are said at once. */
-int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
+/* The first refusal's errno and code count; every reason is kept, one a line, so all are said at once. */
+static int refuse(struct iommugrp_change *change, enum iommugrp_refusal code, const char *device,
+		  int error, const char *format, va_list args)
 {
 	char *reason = NULL, *joined;
-	va_list args;
 
-	va_start(args, format);
 	if (vasprintf(&reason, format, args) < 0)
-		reason = NULL;
-	va_end(args);
-	if (!reason)
 		return -ENOMEM;
-	if (change->refusal == 0)
+	if (change->refusal == 0) {
 		change->refusal = error;
+		change->refusal_code = code;
+		change->refusal_device = device ? strdup(device) : NULL;
+		if (device && !change->refusal_device) {
+			free(reason);
+			return -ENOMEM;
+		}
+	}
 	joined = change->refusal_reason ? strdup_printf("%s\n%s", change->refusal_reason, reason)
 					: reason;
 	if (joined != reason)
@@ -57,6 +60,37 @@ int change_refuse(struct iommugrp_change *change, int error, const char *format,
 	free(change->refusal_reason);
 	change->refusal_reason = joined;
 	return 0;
+}
+
+int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
+{
+	va_list args;
+	int r;
+
+	va_start(args, format);
+	r = refuse(change, IOMMUGRP_REFUSAL_OTHER, NULL, error, format, args);
+	va_end(args);
+	return r;
+}
+
+int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
+		     const char *device, int error, const char *format, ...)
+{
+	va_list args;
+	int r;
+
+	va_start(args, format);
+	r = refuse(change, code, device, error, format, args);
+	va_end(args);
+	return r;
+}
+
+EXPORT enum iommugrp_refusal iommugrp_change_get_refusal_code(const struct iommugrp_change *change,
+							      const char **ret_device)
+{
+	if (ret_device)
+		*ret_device = change->refusal < 0 ? change->refusal_device : NULL;
+	return change->refusal < 0 ? change->refusal_code : IOMMUGRP_REFUSAL_NONE;
 }
 
 /* The bus directory a device's subsystem link leads to: sys/bus/pci, sys/bus/platform. */
@@ -160,7 +194,8 @@ int change_refuse_without_capabilities(struct iommugrp_change *change, const cha
 {
 	if (has_capabilities())
 		return 0;
-	return change_refuse(change, -EACCES, "%s needs CAP_SYS_ADMIN and CAP_SYS_RAWIO: run as root",
+	return change_refuse_as(change, IOMMUGRP_REFUSAL_PRIVILEGES, NULL, -EACCES,
+				"%s needs CAP_SYS_ADMIN and CAP_SYS_RAWIO: run as root",
 			     what);
 }
 
@@ -172,9 +207,11 @@ int change_refuse_unusable_journal(struct iommugrp_change *change, const char *p
 	const char *why = display ? problem_about(change->group->ctx, display) : NULL;
 	int r;
 
-	r = why ? change_refuse(change, error, "%s: nothing done; %s", why, advice)
-		: change_refuse(change, error, "the journal /%s cannot be used: %s: nothing done; %s",
-				path, strerror(-error), advice);
+	r = why ? change_refuse_as(change, IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL, NULL, error,
+				   "%s: nothing done; %s", why, advice)
+		: change_refuse_as(change, IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL, NULL, error,
+				   "the journal /%s cannot be used: %s: nothing done; %s", path,
+				   strerror(-error), advice);
 	free(display);
 	return r;
 }
@@ -189,7 +226,7 @@ int change_refuse_if_in_use(struct iommugrp_change *change, const char *what)
 	if (iommugrp_group_get_user_count(group) <= 0)
 		return 0;
 	iommugrp_group_get_user(group, 0, &pid, &comm, &file);
-	return change_refuse(change, -EBUSY,
+	return change_refuse_as(change, IOMMUGRP_REFUSAL_IN_USE, NULL, -EBUSY,
 			     "group %u is in use: process %u (%s) holds %s open; stop it (or its "
 			     "VM) before %s",
 			     group->number, pid, comm, file, what);
@@ -224,6 +261,7 @@ EXPORT struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *cha
 	free(change->expected_type);
 	free(change->new_type);
 	free(change->refusal_reason);
+	free(change->refusal_device);
 	free(change->error);
 	free(change->leftover);
 	free(change->journal_path);

@@ -27,6 +27,8 @@ struct iommugrp_change {
 	char *expected_type; /* what type must read after a type write; NULL: any */
 	char *new_type;
 	int refusal;
+	enum iommugrp_refusal refusal_code; /* the first refusal's */
+	char *refusal_device;
 	char *refusal_reason;
 	bool noop;
 	bool no_rollback; /* restore: a failure keeps the journal for another try */
@@ -52,6 +54,9 @@ int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind
 		    const char *value);
 int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
 	PRINTF(3, 4);
+/* The same with a code and the device it concerns (NULL: the group), for the caller's wording. */
+int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
+		     const char *device, int error, const char *format, ...) PRINTF(5, 6);
 int change_refuse_if_in_use(struct iommugrp_change *change, const char *what);
 int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what);
 int change_refuse_unusable_journal(struct iommugrp_change *change, const char *path, int error,

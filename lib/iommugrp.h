@@ -344,6 +344,33 @@ struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *change);
  * sentence saying why and what would make it work.
  */
 int iommugrp_change_get_refusal(const struct iommugrp_change *change, const char **ret_reason);
+/* Why a change is refused, for the caller to put in its own words. */
+enum iommugrp_refusal {
+	IOMMUGRP_REFUSAL_NONE,		    /* not refused */
+	IOMMUGRP_REFUSAL_OTHER,		    /* see the sentence */
+	IOMMUGRP_REFUSAL_IN_USE,	    /* a process holds the group's VFIO files */
+	IOMMUGRP_REFUSAL_PRIVILEGES,	    /* needs CAP_SYS_ADMIN and CAP_SYS_RAWIO */
+	IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE, /* the host needs @device; IOMMUGRP_FORCE overrides */
+	IOMMUGRP_REFUSAL_SRIOV_VFS,	    /* @device is a PF with VFs enabled */
+	IOMMUGRP_REFUSAL_NO_OVERRIDE,	    /* @device has no driver_override */
+	IOMMUGRP_REFUSAL_ONLY_BRIDGES,	    /* nothing but bridges, which stay */
+	IOMMUGRP_REFUSAL_VFIO_PCI_MISSING,  /* vfio-pci is not available */
+	IOMMUGRP_REFUSAL_NO_TYPE_CHANGE,    /* the kernel cannot change types at run time */
+	IOMMUGRP_REFUSAL_KERNEL_RULES,	    /* this kernel's rules do not allow it (group size) */
+	IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL,  /* the journal or record is unreadable, corrupt or stale */
+	IOMMUGRP_REFUSAL_CHANGED,	    /* the group changed since the plan was made */
+	IOMMUGRP_REFUSAL_LOCKED,	    /* another process is changing the group */
+};
+/*
+ * The first refusal as a code, with the member it concerns in @ret_device
+ * (NULL when it concerns the group; may be NULL). The sentence of
+ * iommugrp_change_get_refusal() says the same with the facts, in words that
+ * name no option or command of any tool.
+ * Returns: the code, IOMMUGRP_REFUSAL_NONE when the change is not refused.
+ * Since: 0.2
+ */
+enum iommugrp_refusal iommugrp_change_get_refusal_code(const struct iommugrp_change *change,
+						       const char **ret_device);
 /* True when the group already is as asked: applying changes nothing. */
 bool iommugrp_change_is_noop(const struct iommugrp_change *change);
 /* The type before, and after applying (NULL before). */

@@ -53,12 +53,12 @@ static int refuse_by_rules(struct iommugrp_change *change, enum iommugrp_type_ru
 	int ndev = iommugrp_group_get_device_count(change->group);
 
 	if (rules == IOMMUGRP_RULES_NONE)
-		return change_refuse(change, -EOPNOTSUPP,
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_TYPE_CHANGE, NULL, -EOPNOTSUPP,
 				     "kernel %s cannot change a group's type at run time (5.11 "
 				     "and later can); use iommu.passthrough= / iommu.strict= at boot",
 				     release);
 	if (rules == IOMMUGRP_RULES_SINGLE_DEVICE && ndev > 1)
-		return change_refuse(change, -EINVAL,
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_KERNEL_RULES, NULL, -EINVAL,
 				     "group %u has %d devices, and kernel %s changes the policy only "
 				     "of single-device groups; kernels from 6.4, or 6.1 with "
 				     "kernel/0001-iommu-*.patch from iommugrp, can",
@@ -76,7 +76,7 @@ static int refuse_or_noop(struct iommugrp_change *change)
 
 	r = iommugrp_group_get_type(change->group, &type);
 	if (r == -ENOENT)
-		return change_refuse(change, -EOPNOTSUPP,
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_TYPE_CHANGE, NULL, -EOPNOTSUPP,
 				     "%s/type does not exist: this kernel cannot change policies",
 				     change->group->display_syspath);
 	if (r < 0)

@@ -30,12 +30,12 @@ static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, 
 	if (vfs < 0)
 		return vfs; /* unreadable sysfs: the plan cannot be made */
 	if (!has_override_file(d))
-		return change_refuse(change, -EOPNOTSUPP,
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_OVERRIDE, d->name, -EOPNOTSUPP,
 				     "%s is a %s device without driver_override: it cannot be "
 				     "handed to VFIO",
 				     d->name, iommugrp_device_get_subsystem(d) ?: "non-PCI");
 	if (vfs > 0)
-		return change_refuse(change, -EBUSY,
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_SRIOV_VFS, d->name, -EBUSY,
 				     "%s is an SR-IOV PF with %d VFs enabled, which vfio-pci refuses; "
 				     "disable them first (write 0 to /%s/sriov_numvfs)",
 				     d->name, vfs, d->syspath);
@@ -43,8 +43,8 @@ static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, 
 		return 0;
 	why = host_needs_device(d);
 	if (why)
-		r = change_refuse(change, -EBUSY, "%s is needed by the host: %s (--force overrides)",
-				  d->name, why);
+		r = change_refuse_as(change, IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE, d->name, -EBUSY,
+				     "%s is needed by the host: %s", d->name, why);
 	free(why);
 	return r;
 }
@@ -91,7 +91,8 @@ static int plan_bind(struct iommugrp_change *change, unsigned int flags)
 			endpoints++;
 		}
 	if (endpoints == 0)
-		return change_refuse(change, -EINVAL, "group %u holds only bridges, which stay "
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_ONLY_BRIDGES, NULL, -EINVAL,
+				     "group %u holds only bridges, which stay "
 						      "with the host: nothing to hand to VFIO",
 				     change->group->number);
 	change->noop = all_on_vfio;
@@ -135,7 +136,8 @@ EXPORT int iommugrp_change_new_vfio_bind(struct iommugrp_group *group, unsigned 
 	if (r == 0 && !change->noop && change->refusal == 0 &&
 	    iommugrp_vfio_pci_get_state(group->ctx, &state) == 0 &&
 	    state == IOMMUGRP_MODULE_MISSING)
-		r = change_refuse(change, -ENOENT, "vfio-pci is neither loaded, built in nor "
+		r = change_refuse_as(change, IOMMUGRP_REFUSAL_VFIO_PCI_MISSING, NULL, -ENOENT,
+				     "vfio-pci is neither loaded, built in nor "
 						   "installed as a module for this kernel");
 	return finish(change, r, ret_change);
 }
