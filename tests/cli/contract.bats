@@ -139,3 +139,51 @@ G=/sys/kernel/iommu_groups
 	exit_is 4
 	err_has 'it holds blk39, which is mounted'
 }
+
+# --- 10. capture and replay ---------------------------------------------------------------------
+
+# replay_same FIXTURE: capture the fixture tree (as --sysroot), extract it, and compare what
+# iommugrp says about both, command by command.
+replay_same() {
+	local fx=$IOMMUGRP_FIXTURES/$1 tree=$BATS_TEST_TMPDIR/replay-$1 args g
+	mkdir -p "$tree"
+	"$TOP/scripts/iommugrp-capture" --sysroot "$fx" -o "$BATS_TEST_TMPDIR/$1.tar.gz" 2>/dev/null
+	tar -xzf "$BATS_TEST_TMPDIR/$1.tar.gz" -C "$tree"
+	for args in "-J" "" "-l -o +PATH,SUBSYSTEM,CLASSID,VENDOR,OVERRIDE,VFIO" "status -J" "status"; do
+		# shellcheck disable=SC2086
+		diff -u <(ig --sysroot "$fx" $args 2>&1; echo "exit $?") \
+			<(ig --sysroot "$tree" $args 2>&1 | sed "s|$tree|$fx|g"; echo "exit ${PIPESTATUS[0]}") ||
+			{ echo "differs: iommugrp $args on $1" >&2; return 1; }
+	done
+	for g in $(ig --sysroot "$fx" -J | jq '.iommugroups[].group'); do
+		diff -u <(ig --sysroot "$fx" show "$g" -J 2>&1) \
+			<(ig --sysroot "$tree" show "$g" -J 2>&1 | sed "s|$tree|$fx|g") ||
+			{ echo "differs: iommugrp show $g -J on $1" >&2; return 1; }
+		diff -u <(ig --sysroot "$fx" vfio-bind --dry-run "$g" 2>&1) \
+			<(ig --sysroot "$tree" vfio-bind --dry-run "$g" 2>&1 | sed "s|$tree|$fx|g") ||
+			{ echo "differs: iommugrp vfio-bind --dry-run $g on $1" >&2; return 1; }
+	done
+}
+
+@test "scripts/iommugrp-capture of a fixture tree replays with identical output (qemu-q35, host-in-use)" {
+	replay_same qemu-q35
+	replay_same host-in-use
+}
+
+@test "scripts/iommugrp-capture replays identically: many-groups, sriov, patched-6.1, tegra" {
+	replay_same many-groups
+	replay_same sriov
+	replay_same patched-6.1
+	replay_same tegra
+}
+
+@test "scripts/iommugrp-capture writes nothing below the source and refuses bad arguments" {
+	local before
+	before=$(cd "$IOMMUGRP_FIXTURES/qemu-q35" && find . -printf '%p %y %m %s %T@\n' | sort | md5sum)
+	"$TOP/scripts/iommugrp-capture" --sysroot "$IOMMUGRP_FIXTURES/qemu-q35" -o "$BATS_TEST_TMPDIR/c.tar.gz" 2>/dev/null
+	[[ $(cd "$IOMMUGRP_FIXTURES/qemu-q35" && find . -printf '%p %y %m %s %T@\n' | sort | md5sum) == "$before" ]]
+	run "$TOP/scripts/iommugrp-capture" --bogus
+	status_is 2
+	run "$TOP/scripts/iommugrp-capture" --sysroot /nonexistent
+	status_is 2
+}
