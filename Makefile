@@ -164,11 +164,12 @@ demo:
 deps:
 	scripts/install-deps
 
-# PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs.
-CHECKS = check-unit check-cli check-man check-completions check-sanitize check-valgrind \
-	check-install
+# PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs, and the
+# sanitizer and valgrind reruns of the same sources, which the outer run has just done.
+CHECKS = check-unit check-cli check-man check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
-CHECKS += check-pkgbuild check-cold-paths check-deb check-initramfs vmcheck
+CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
+	check-initramfs vmcheck
 endif
 check: deps
 	$(MAKE) -k $(CHECKS)
