@@ -16,6 +16,8 @@ INITRAMFSTOOLSDIR ?= $(PREFIX)/share/initramfs-tools
 INITCPIODIR ?= $(PREFIX)/lib/initcpio
 # Which initramfs generators get a hook: initramfs-tools (Debian), mkinitcpio (Arch).
 INITRAMFS ?= initramfs-tools mkinitcpio
+LIBEXECDIR ?= $(PREFIX)/libexec
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 
 # B is the build directory; check builds a sanitizer variant in $(B)/sanitize.
@@ -49,7 +51,7 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	$(B)/initramfs/mkinitcpio-install
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-man check-completions check-cold-paths check-initramfs vmcheck \
+	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(BOOT_FILES)
 
@@ -76,10 +78,24 @@ $(B)/install/iommugrp: $(CLI_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -liommugrp $(DEP_LIBS_CLI)
 
+# libvirt's qemu hook (contrib/libvirt): part of all when libxml2 is there, else make libvirt-hook.
+HAVE_LIBXML2 := $(shell $(PKG_CONFIG) --exists libxml-2.0 && echo yes)
+LIBVIRT_HOOK = $(B)/libvirt-qemu-hook
+ifeq ($(HAVE_LIBXML2),yes)
+all: $(LIBVIRT_HOOK) $(B)/qemu.d-iommugrp
+endif
+libvirt-hook: $(LIBVIRT_HOOK) $(B)/qemu.d-iommugrp
+$(LIBVIRT_HOOK): contrib/libvirt/libvirt-qemu-hook.c lib/iommugrp.h $(LIB)
+	$(CC) $(ALL_CFLAGS) -Ilib $$($(PKG_CONFIG) --cflags libxml-2.0) -o $@ $< \
+		-L$(B) -liommugrp $$($(PKG_CONFIG) --libs libxml-2.0) $(ALL_LDFLAGS)
+# What libvirt runs from its qemu.d: a configuration file an admin can delete.
+$(B)/qemu.d-iommugrp: contrib/libvirt/qemu.d-iommugrp.in $(B)/paths.stamp
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|' $< > $@
+
 # Rewritten only when the install paths change, so make install PREFIX=... gets a fresh .pc.
 $(B)/paths.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' > $@
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(LIBEXECDIR)' > $@
 FORCE:
 
 $(B)/libiommugrp.pc: lib/libiommugrp.pc.in $(B)/paths.stamp
@@ -149,6 +165,10 @@ check-deb:
 check-initramfs: all
 	B=$(abspath $(B)) tests/check-initramfs
 
+# contrib/: the libvirt hook on fixtures, the Ansible fact (run by Ansible), the NFD file.
+check-contrib: all
+	$(RUN_ENV) tests/contrib/run
+
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
@@ -169,7 +189,7 @@ deps:
 CHECKS = check-unit check-cli check-man check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
 CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
-	check-initramfs vmcheck
+	check-initramfs check-contrib vmcheck
 endif
 check: deps
 	$(MAKE) -k $(CHECKS)
@@ -194,6 +214,12 @@ endif
 ifneq ($(filter mkinitcpio,$(INITRAMFS)),)
 	install -Dm644 $(B)/initramfs/mkinitcpio-install $(DESTDIR)$(INITCPIODIR)/install/iommugrp
 endif
+	install -Dm755 contrib/ansible/iommugrp.fact $(DESTDIR)$(LIBEXECDIR)/iommugrp/iommugrp.fact
+	install -Dm755 contrib/nfd/iommugrp-nfd $(DESTDIR)$(LIBEXECDIR)/iommugrp/nfd-features
+ifeq ($(HAVE_LIBXML2),yes)
+	install -Dm755 $(LIBVIRT_HOOK) $(DESTDIR)$(LIBEXECDIR)/iommugrp/libvirt-qemu-hook
+	install -Dm755 $(B)/qemu.d-iommugrp $(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/iommugrp
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iommugrp \
@@ -208,7 +234,11 @@ uninstall:
 		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish \
 		$(DESTDIR)$(UDEVRULESDIR)/05-iommugrp.rules \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/iommugrp \
-		$(DESTDIR)$(INITCPIODIR)/install/iommugrp
+		$(DESTDIR)$(INITCPIODIR)/install/iommugrp \
+		$(DESTDIR)$(LIBEXECDIR)/iommugrp/iommugrp.fact \
+		$(DESTDIR)$(LIBEXECDIR)/iommugrp/nfd-features \
+		$(DESTDIR)$(LIBEXECDIR)/iommugrp/libvirt-qemu-hook \
+		$(DESTDIR)$(SYSCONFDIR)/libvirt/hooks/qemu.d/iommugrp
 
 clean:
 	rm -rf $(B)

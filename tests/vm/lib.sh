@@ -287,6 +287,11 @@ build_initramfs() {
 			[[ -e $so ]] && cp -P "$so" "$root/usr/lib/"
 		done
 		copy_with_libs "$root" "$REPO_DIR/build/iommugrp" /usr/bin/iommugrp
+		# contrib/libvirt's qemu hook, with libxml2 (built by make all where libxml2 is).
+		if [[ -x $REPO_DIR/build/libvirt-qemu-hook ]] &&
+			make -q -C "$REPO_DIR" build/libvirt-qemu-hook >/dev/null 2>&1; then
+			copy_with_libs "$root" "$REPO_DIR/build/libvirt-qemu-hook" /usr/libexec/iommugrp/libvirt-qemu-hook
+		fi
 	fi
 	copy_with_libs "$root" "$(command -v jq)" /usr/bin/jq
 	# Vendor and model names come from udev's hwdb.
