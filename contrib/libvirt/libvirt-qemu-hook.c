@@ -425,10 +425,16 @@ static int prepare(struct hook *h)
 					   "hand it to vfio-pci");
 		goto out;
 	}
-	if (any_work && iommugrp_vfio_pci_load(h->ctx) < 0) {
-		say(h, "cannot load vfio-pci (see above)");
-		status = EXIT_ERROR;
-		goto out;
+	if (any_work) {
+		int r = iommugrp_vfio_pci_load(h->ctx);
+
+		if (r < 0) {
+			say(h, "cannot load vfio-pci: %s",
+			    r == -ENOENT ? "it is neither loaded, built in nor installed as a module" :
+			    r == -EPERM ? "it is blacklisted (modprobe.d)" : strerror(-r));
+			status = EXIT_ERROR;
+			goto out;
+		}
 	}
 	for (unsigned int i = 0; i < h->ngroups && status == EXIT_OK; i++) {
 		unsigned int number = iommugrp_group_get_number(h->groups[i]);
