@@ -191,8 +191,12 @@ ifndef IOMMUGRP_NESTED_CHECK
 CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
 	check-initramfs check-contrib vmcheck
 endif
+# Each suite in turn, going on past failures (as -k would), with its time.
 check: deps
-	$(MAKE) -k $(CHECKS)
+	@failed=; for t in $(CHECKS); do start=$$(date +%s); \
+		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
+		echo "make check: $$t took $$(($$(date +%s) - start)) s"; done; \
+	if [ -n "$$failed" ]; then echo "make check: FAILED:$$failed"; exit 1; fi
 	@echo "make check: all suites passed"
 
 # --- install -----------------------------------------------------------------
