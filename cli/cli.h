@@ -108,6 +108,8 @@ int cmd_set_policy(struct cli *cli, int argc, char **argv);
 int cmd_vfio_bind(struct cli *cli, int argc, char **argv);
 int cmd_vfio_release(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_check_config(struct cli *cli, int argc, char **argv);
+int cmd_apply(struct cli *cli, int argc, char **argv);
 
 /* change.c: printing and confirming planned changes (set-policy, vfio-bind, ...). */
 void change_print_plan(FILE *out, struct iommugrp_change *change);

@@ -4,18 +4,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "boot.h"
 
 struct set_policy_options {
-	bool dry_run, unbind;
+	bool dry_run, unbind, save;
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_UNBIND };
+enum { OPT_DRY_RUN = 0x200, OPT_UNBIND, OPT_SAVE };
 
 static const struct argp_option options[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
 	{ "unbind", OPT_UNBIND, NULL, 0,
 	  "Unbind the drivers the kernel wants gone, and bind them again afterwards", 0 },
+	{ "save", OPT_SAVE, NULL, 0,
+	  "Also save the policy in /etc/iommugrp.d/90-saved.conf, for every boot", 0 },
 	{ 0 }
 };
 
@@ -28,6 +30,8 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		o->dry_run = true;
 	else if (key == OPT_UNBIND)
 		o->unbind = true;
+	else if (key == OPT_SAVE)
+		o->save = true;
 	else
 		return ARGP_ERR_UNKNOWN;
 	return 0;
@@ -148,6 +152,13 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 		else
 			print_text(group, iommugrp_policy_to_string(policy), o->dry_run, change);
 		change_report(change);
+		if (o->save && status == EXIT_OK) {
+			char actions[32];
+
+			snprintf(actions, sizeof(actions), "policy=%s",
+				 iommugrp_policy_to_string(policy));
+			status = config_save_group(cli, group, "policy", actions, o->dry_run);
+		}
 	}
 	iommugrp_change_unref(change);
 	iommugrp_device_unref(named);
@@ -157,7 +168,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 
 int cmd_set_policy(struct cli *cli, int argc, char **argv)
 {
-	struct set_policy_options o = { false, false };
+	struct set_policy_options o = { false, false, false };
 	const struct command_spec spec = {
 		.args_doc = "TARGET POLICY",
 		.doc = "Switch the DMA policy of the IOMMU group holding TARGET.\v"

@@ -7,16 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "boot.h"
 
 struct vfio_bind_options {
-	bool dry_run, force;
+	bool dry_run, force, save;
 	const char *user, *group;
 	uid_t uid;
 	gid_t gid;
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_USER, OPT_GROUP };
+enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_USER, OPT_GROUP, OPT_SAVE };
 
 static const struct argp_option options[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
@@ -24,6 +24,8 @@ static const struct argp_option options[] = {
 	  "Take devices the host needs too (mounted disks, routed NICs, the console's VGA)", 0 },
 	{ "user", OPT_USER, "USER", 0, "Give /dev/vfio files to USER (for an unprivileged VMM)", 0 },
 	{ "group", OPT_GROUP, "GROUP", 0, "Give /dev/vfio files to GROUP", 0 },
+	{ "save", OPT_SAVE, NULL, 0,
+	  "Also save the handoff in /etc/iommugrp.d/90-saved.conf, for every boot", 0 },
 	{ 0 }
 };
 
@@ -39,6 +41,9 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FORCE:
 		o->force = true;
+		break;
+	case OPT_SAVE:
+		o->save = true;
 		break;
 	case OPT_USER:
 		pw = getpwnam(arg);
@@ -111,6 +116,18 @@ static const struct change_words words = {
 	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
 };
 
+/* --save: "vfio=yes" with the owner and force the handoff had, so every boot repeats it. */
+static int save_entry(struct cli *cli, const struct vfio_bind_options *o,
+		      struct iommugrp_group *group)
+{
+	char actions[300];
+
+	snprintf(actions, sizeof(actions), "vfio=yes%s%.100s%s%.100s%s", o->user ? " user=" : "",
+		 o->user ? o->user : "", o->group ? " group=" : "", o->group ? o->group : "",
+		 o->force ? " force=yes" : "");
+	return config_save_group(cli, group, "vfio", actions, o->dry_run);
+}
+
 static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *group,
 		      struct json *j)
 {
@@ -158,6 +175,8 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 			printf("%s\n", files[i]);
 	}
 	change_report(change);
+	if (o->save && status == EXIT_OK)
+		status = save_entry(cli, o, group);
 	iommugrp_change_unref(change);
 	return status;
 }

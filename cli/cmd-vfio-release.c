@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "boot.h"
 
 static const struct change_words words = {
 	"give it back to its drivers", "given back to its drivers", "it is not on vfio-pci",
@@ -12,7 +12,8 @@ static const struct change_words words = {
 static int release_group(struct cli *cli, const void *options, struct iommugrp_group *group,
 			 struct json *j)
 {
-	bool dry_run = *(const bool *)options;
+	const struct dry_run_save *o = options;
+	bool dry_run = o->dry_run;
 	struct iommugrp_change *change = NULL;
 	unsigned int number = iommugrp_group_get_number(group);
 	int status, r = iommugrp_change_new_vfio_release(group, &change);
@@ -40,13 +41,15 @@ static int release_group(struct cli *cli, const void *options, struct iommugrp_g
 		change_print_text(number, change, dry_run, &words);
 	}
 	change_report(change);
+	if (o->save && status == EXIT_OK)
+		status = config_save_group(cli, group, "vfio", NULL, dry_run);
 	iommugrp_change_unref(change);
 	return status;
 }
 
 int cmd_vfio_release(struct cli *cli, int argc, char **argv)
 {
-	bool dry_run = false;
+	struct dry_run_save o = { false, false };
 	const struct command_spec spec = {
 		.args_doc = "TARGET...",
 		.doc = "Give the whole IOMMU group of each TARGET back from vfio-pci.\v"
@@ -55,16 +58,16 @@ int cmd_vfio_release(struct cli *cli, int argc, char **argv)
 		.min_args = 1,
 		.max_args = 1024,
 		.cli = cli,
-		.options = dry_run_options,
-		.parser = parse_dry_run,
-		.input = &dry_run,
+		.options = dry_run_save_options,
+		.parser = parse_dry_run_save,
+		.input = &o,
 	};
 	char **args;
 	int count, status;
 
 	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
 		return EXIT_ERROR;
-	status = run_on_groups(cli, args, count, release_group, &dry_run);
+	status = run_on_groups(cli, args, count, release_group, &o);
 	free(args);
 	return status;
 }

@@ -80,6 +80,8 @@ const struct command commands[] = {
 	{ "vfio-bind", cmd_vfio_bind, "Hand whole groups to vfio-pci" },
 	{ "vfio-release", cmd_vfio_release, "Give whole groups back to their drivers" },
 	{ "restore", cmd_restore, "Undo interrupted operations from their journals" },
+	{ "check-config", cmd_check_config, "Check /etc/iommugrp.conf: syntax, matches, conflicts" },
+	{ "apply", cmd_apply, "Converge the groups to /etc/iommugrp.conf now" },
 	{ NULL, NULL, NULL },
 };
 
@@ -95,6 +97,8 @@ static const char main_doc[] =
 	"  vfio-release TARGET...\n"
 	"                       Give whole groups back to the drivers they had\n"
 	"  restore              Undo interrupted operations from their journals\n"
+	"  check-config         Check /etc/iommugrp.conf and /etc/iommugrp.d/*.conf\n"
+	"  apply                Converge the groups to the configuration now\n"
 	"\n"
 	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0),\n"
 	"a device name (AMDI0010:00) or a sysfs path (/sys/bus/pci/devices/0000:01:00.0,\n"

@@ -7,14 +7,14 @@
 # _iommugrp_command_opts and its positional arguments in _iommugrp_command_args.
 # Options that take a separate argument go in _iommugrp_opts_with_arg.
 
-_iommugrp_commands='list show status set-policy vfio-bind vfio-release restore'
+_iommugrp_commands='list show status set-policy vfio-bind vfio-release restore check-config apply'
 
 # Options every command accepts, before or after the command.
 _iommugrp_common_opts='--sysroot --json -J --output -o --list-columns --raw -r
 	--noheadings -n --list -l --color --help -? --usage --version -V'
 
 # Options (long and short) whose argument may be the next word.
-_iommugrp_opts_with_arg='--sysroot --output -o --user --group'
+_iommugrp_opts_with_arg='--sysroot --output -o --user --group --udev'
 # A bundle of short flags ending in -o, whose LIST is the next word (-Jo LIST).
 _iommugrp_short_o='^-[JrnlV?]*o$'
 
@@ -28,9 +28,12 @@ _iommugrp_fallback_columns='NAME GROUP TYPE DEVICES VIABLE VFIO SUBSYSTEM CLASS
 _iommugrp_command_opts()
 {
 	case $1 in
-		set-policy) echo '--dry-run --unbind' ;;
-		vfio-bind) echo '--dry-run --force --user --group' ;;
-		vfio-release | restore) echo '--dry-run' ;;
+		set-policy) echo '--dry-run --unbind --save' ;;
+		vfio-bind) echo '--dry-run --force --user --group --save' ;;
+		vfio-release) echo '--dry-run --save' ;;
+		restore) echo '--dry-run' ;;
+		check-config) echo '--digest' ;;
+		apply) echo '--dry-run --unbind --udev' ;;
 	esac
 }
 
@@ -186,6 +189,7 @@ _iommugrp()
 			--color) _iommugrp_add "$cur" auto always never ;;
 			--user) COMPREPLY=($(compgen -u -- "$cur")) ;;
 			--group) COMPREPLY=($(compgen -g -- "$cur")) ;;
+			--udev) COMPREPLY=($(compgen -W '/devices/' -- "$cur")) ;;
 		esac
 		[[ $cur == *:* ]] && _iommugrp_ltrim_colon "$cur"
 		return

@@ -5,7 +5,7 @@
 # __iommugrp_complete_args.
 
 # Options whose argument may be the next token.
-set -g __iommugrp_opts_with_arg --sysroot --output -o --user --group
+set -g __iommugrp_opts_with_arg --sysroot --output -o --user --group --udev
 
 # __iommugrp_parse: set __iommugrp_cmd (the command, empty if none yet) and
 # __iommugrp_args (positional arguments after it) from the tokens before the cursor.
@@ -126,6 +126,8 @@ complete -c iommugrp -n __iommugrp_no_command -a set-policy -d "Switch a group's
 complete -c iommugrp -n __iommugrp_no_command -a vfio-bind -d 'Hand whole groups to vfio-pci'
 complete -c iommugrp -n __iommugrp_no_command -a vfio-release -d 'Give whole groups back to the drivers they had'
 complete -c iommugrp -n __iommugrp_no_command -a restore -d 'Undo interrupted operations from their journals'
+complete -c iommugrp -n __iommugrp_no_command -a check-config -d 'Check /etc/iommugrp.conf: syntax, matches, conflicts'
+complete -c iommugrp -n __iommugrp_no_command -a apply -d 'Converge the groups to /etc/iommugrp.conf now'
 
 # Command arguments.
 complete -c iommugrp -n 'not __iommugrp_no_command' -a '(__iommugrp_complete_args)'
@@ -144,8 +146,11 @@ complete -c iommugrp -l usage -d 'Give a short usage message'
 complete -c iommugrp -s V -l version -d 'Print program version'
 
 # Command options.
-complete -c iommugrp -n '__iommugrp_using set-policy vfio-bind vfio-release restore' -l dry-run -d 'Print every sysfs write, in order; change nothing'
-complete -c iommugrp -n '__iommugrp_using set-policy' -l unbind -d 'Unbind the drivers the kernel wants gone, rebind them afterwards'
+complete -c iommugrp -n '__iommugrp_using set-policy vfio-bind vfio-release restore apply' -l dry-run -d 'Print every sysfs write, in order; change nothing'
+complete -c iommugrp -n '__iommugrp_using set-policy apply' -l unbind -d 'Unbind the drivers the kernel wants gone, rebind them afterwards'
 complete -c iommugrp -n '__iommugrp_using vfio-bind' -l force -d 'Take devices the host needs too'
 complete -c iommugrp -n '__iommugrp_using vfio-bind' -l user -x -a '(__fish_complete_users)' -d 'Give /dev/vfio files to USER'
 complete -c iommugrp -n '__iommugrp_using vfio-bind' -l group -x -a '(__fish_complete_groups)' -d 'Give /dev/vfio files to GROUP'
+complete -c iommugrp -n '__iommugrp_using set-policy vfio-bind vfio-release' -l save -d 'Also write (or remove) the entry in /etc/iommugrp.d/90-saved.conf'
+complete -c iommugrp -n '__iommugrp_using check-config' -l digest -d "Print only the configuration's digest"
+complete -c iommugrp -n '__iommugrp_using apply' -l udev -x -d "The udev rule's entry point for DEVPATH"

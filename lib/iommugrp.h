@@ -431,6 +431,134 @@ const char *iommugrp_change_get_error(const struct iommugrp_change *change);
 /* After IOMMUGRP_OUTCOME_INCOMPLETE: what is left and how to fix it. */
 const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
 
+
+/* Configuration (LIBIOMMUGRP_0.2) ------------------------------------------ */
+
+/*
+ * /etc/iommugrp.conf and the .conf files in /etc/iommugrp.d below the sysroot, parsed:
+ * see iommugrp.conf(5). Reading succeeds also for a refused configuration
+ * (syntax, permissions): its problems say why, each with file and line.
+ */
+struct iommugrp_config;
+
+/* -errno only when reading itself failed (memory); a missing configuration is empty. */
+int iommugrp_config_read(struct iommugrp_ctx *ctx, struct iommugrp_config **ret_config);
+struct iommugrp_config *iommugrp_config_ref(struct iommugrp_config *config);
+struct iommugrp_config *iommugrp_config_unref(struct iommugrp_config *config);
+
+/* The files read, in order ("/etc/iommugrp.conf", ...); 0 files: no configuration. */
+unsigned int iommugrp_config_get_file_count(const struct iommugrp_config *config);
+const char *iommugrp_config_get_file(const struct iommugrp_config *config, unsigned int index);
+/* Errors refuse the whole configuration; warnings do not. */
+unsigned int iommugrp_config_get_error_count(const struct iommugrp_config *config);
+unsigned int iommugrp_config_get_problem_count(const struct iommugrp_config *config);
+/* @ret_priority LOG_ERR or LOG_WARNING; @ret_file NULL and @ret_line 0 when not about one line. */
+int iommugrp_config_get_problem(const struct iommugrp_config *config, unsigned int index,
+				int *ret_priority, const char **ret_file, unsigned int *ret_line,
+				const char **ret_message);
+/* "fnv1a64:<16 hex>" over the files' names and contents, or "none" without files. */
+const char *iommugrp_config_get_digest(const struct iommugrp_config *config);
+
+unsigned int iommugrp_config_get_entry_count(const struct iommugrp_config *config);
+int iommugrp_config_get_entry(const struct iommugrp_config *config, unsigned int index,
+			      const char **ret_file, unsigned int *ret_line, const char **ret_text);
+
+/*
+ * Matches the entries against the system now and works out what each group
+ * should be. Only for a configuration without errors (-EINVAL otherwise).
+ * An entry matching nothing is fine; more than one device without
+ * multiple=yes refuses the entry; entries giving one group different
+ * policies (or owners) refuse the group.
+ */
+int iommugrp_config_resolve(struct iommugrp_config *config);
+unsigned int iommugrp_config_entry_get_match_count(const struct iommugrp_config *config,
+						   unsigned int index);
+struct iommugrp_device *iommugrp_config_entry_get_match(const struct iommugrp_config *config,
+							unsigned int index, unsigned int match);
+/* Why the entry is refused (ambiguous), or NULL. */
+const char *iommugrp_config_entry_get_refusal(const struct iommugrp_config *config,
+					      unsigned int index);
+/* True when @device matches the entry's selectors (no resolve needed). */
+bool iommugrp_config_entry_matches(struct iommugrp_config *config, unsigned int index,
+				   struct iommugrp_device *device);
+
+/* Groups some entry governs, in numeric order (after resolve). */
+unsigned int iommugrp_config_get_group_count(const struct iommugrp_config *config);
+struct iommugrp_group *iommugrp_config_get_group(const struct iommugrp_config *config,
+						 unsigned int index);
+/* The index of group @number, or -ENOENT when no entry governs it. */
+int iommugrp_config_find_group(const struct iommugrp_config *config, unsigned int number);
+/* "FILE:LINE[, FILE:LINE...]": the entries that govern the group. */
+const char *iommugrp_config_group_get_entries(const struct iommugrp_config *config,
+					      unsigned int index);
+bool iommugrp_config_group_wants_vfio(const struct iommugrp_config *config, unsigned int index);
+/* -ENODATA: no entry sets a policy. */
+int iommugrp_config_group_get_policy(const struct iommugrp_config *config, unsigned int index,
+				     enum iommugrp_policy *ret_policy);
+/* user= and group= (owner of /dev/vfio/N), or NULL. */
+const char *iommugrp_config_group_get_user(const struct iommugrp_config *config,
+					   unsigned int index);
+const char *iommugrp_config_group_get_owner_group(const struct iommugrp_config *config,
+						  unsigned int index);
+#define IOMMUGRP_CONFIG_FALLBACK_NONE 1u /* never unbind a bound driver */
+#define IOMMUGRP_CONFIG_FORCE 2u	 /* force=yes: as vfio-bind --force */
+unsigned int iommugrp_config_group_get_flags(const struct iommugrp_config *config,
+					     unsigned int index);
+/* Why the group is refused (conflicting entries, refused entries), or NULL. */
+const char *iommugrp_config_group_get_refusal(const struct iommugrp_config *config,
+					      unsigned int index);
+
+/*
+ * Writes (@actions non-NULL, e.g. "vfio=yes user=qemu") or removes (@actions
+ * NULL) the saved entry for @device in /etc/iommugrp.d/90-saved.conf: a line
+ * "path=... id=VVVV:DDDD ACTIONS". A saved line with the same path= and the
+ * same kind (@kind "vfio" or "policy") is replaced. Atomic: a temporary file,
+ * fsync, rename, fsync of the directory.
+ */
+int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *device,
+			 const char *kind, const char *actions);
+
+/* Boot (LIBIOMMUGRP_0.2) ---------------------------------------------------- */
+
+/*
+ * Plans holding the group's unbound endpoints that have no override:
+ * driver_override set to @override ("vfio-pci", or "iommugrp-hold", which
+ * matches no driver), so that no driver loaded later binds them.
+ */
+int iommugrp_change_new_hold(struct iommugrp_group *group, const char *override,
+			     struct iommugrp_change **ret_change);
+/* Plans clearing the overrides that equal @override. */
+int iommugrp_change_new_unhold(struct iommugrp_group *group, const char *override,
+			       struct iommugrp_change **ret_change);
+/*
+ * Asks the kernel to probe every unbound endpoint without an override
+ * (drivers_probe): a driver already loaded binds now, one not loaded yet
+ * binds when its module loads. Returns how many got a driver, or -errno.
+ */
+int iommugrp_group_probe_unbound(struct iommugrp_group *group);
+/*
+ * After a boot-time vfio-bind of held devices: the vfio record says the
+ * devices had no override (the hold was iommugrp's, not the admin's), so
+ * vfio-release gives them to their native drivers.
+ */
+int iommugrp_vfio_record_forget_override(struct iommugrp_group *group, const char *override);
+
+/* This boot's id (/proc/sys/kernel/random/boot_id), malloc'ed. */
+int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id);
+/*
+ * Boot state under /run/iommugrp/boot below the sysroot: @name is "pass" or
+ * "group-N". Written atomically (temporary file, rename); read returns
+ * -ENOENT when absent.
+ */
+int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name, const char *text);
+int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **ret_text);
+/*
+ * Takes /run/iommugrp/boot/lock, waiting at most @timeout_ms (a timer
+ * interrupts the wait). Returns the lock's fd (close it to release),
+ * -ETIMEDOUT, or -errno.
+ */
+int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

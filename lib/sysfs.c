@@ -4,6 +4,7 @@
  * sysroot directory fd, so fixture trees and the live system share one path.
  */
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "config.h"
 
 /* sysfs attributes are at most a page; reserved_regions and /proc files may be longer. */
 #define READ_LIMIT (1024 * 1024)
@@ -214,4 +216,43 @@ int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *va
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	return r;
+}
+
+/*
+ * The configuration reader's needs: the bytes as they are (a PCI config space
+ * may end in 0x0a), and the stat of the very file read, so the permission
+ * check and the contents cannot come from two different files.
+ */
+int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit,
+		   char **ret_value, size_t *ret_len, struct stat *ret_stat)
+{
+	int fd, r;
+
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (ret_stat && fstat(fd, ret_stat) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (ret_stat && !S_ISREG(ret_stat->st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	r = read_all(fd, ret_value);
+	close(fd);
+	if (r < 0)
+		return r;
+	if ((size_t)r > limit) {
+		free(*ret_value);
+		return -EFBIG;
+	}
+	*ret_len = (size_t)r;
+	return 0;
+}
+
+int sysfs_stat(const struct iommugrp_ctx *ctx, const char *path, struct stat *ret_stat)
+{
+	return fstatat(ctx->rootfd, path, ret_stat, 0) == 0 ? 0 : -errno;
 }

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the boot pass needs beyond the planners: holding devices before their
+ * drivers load, its state under /run/iommugrp/boot, its lock, and the saved
+ * entries of --save in /etc/iommugrp.d/90-saved.conf.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "change.h"
+#include "config.h"
+
+#define BOOT_DIR "run/iommugrp/boot"
+
+static int plan_overrides(struct iommugrp_group *group, const char *operation,
+			  const char *want_override, const char *value,
+			  struct iommugrp_change **ret_change)
+{
+	struct iommugrp_change *change;
+	struct iommugrp_device *d = NULL;
+	int r = change_new(group, operation, &change);
+
+	if (r < 0)
+		return r;
+	while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
+		const char *override = iommugrp_device_get_driver_override(d);
+
+		/* Bridges stay with the host; a bound device is the fallback's business. */
+		if (iommugrp_device_is_bridge(d) || !iommugrp_device_is_pci(d) ||
+		    iommugrp_device_get_driver(d))
+			continue;
+		if (want_override ? override && strcmp(override, want_override) == 0 : !override)
+			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
+					    NULL, value);
+	}
+	change->noop = r == 0 && change->n_steps == 0;
+	if (r == 0 && !change->noop)
+		r = change_refuse_without_capabilities(change, "writing driver_override");
+	if (r < 0) {
+		iommugrp_change_unref(change);
+		return r;
+	}
+	*ret_change = change;
+	return 0;
+}
+
+EXPORT int iommugrp_change_new_hold(struct iommugrp_group *group, const char *override,
+				    struct iommugrp_change **ret_change)
+{
+	if (!override || !*override || strchr(override, '\n'))
+		return -EINVAL;
+	return plan_overrides(group, "hold", NULL, override, ret_change);
+}
+
+EXPORT int iommugrp_change_new_unhold(struct iommugrp_group *group, const char *override,
+				      struct iommugrp_change **ret_change)
+{
+	if (!override || !*override)
+		return -EINVAL;
+	return plan_overrides(group, "unhold", override, "\n", ret_change);
+}
+
+EXPORT int iommugrp_group_probe_unbound(struct iommugrp_group *group)
+{
+	struct iommugrp_device *d = NULL;
+	int bound = 0;
+
+	while ((d = iommugrp_group_device_next(group, d))) {
+		int r;
+
+		if (iommugrp_device_is_bridge(d) || !iommugrp_device_is_pci(d) ||
+		    iommugrp_device_get_driver(d) || iommugrp_device_get_driver_override(d))
+			continue;
+		/* Success says nothing about a bind: a driver not loaded yet binds on its load. */
+		r = sysfs_write(group->ctx, "sys/bus/pci/drivers_probe", d->name);
+		if (r < 0)
+			dbg(group->ctx, "%s: drivers_probe: %s", d->name, strerror(-r));
+		device_forget_state(d);
+		bound += iommugrp_device_get_driver(d) != NULL;
+	}
+	return bound;
+}
+
+EXPORT int iommugrp_vfio_record_forget_override(struct iommugrp_group *group,
+						const char *override)
+{
+	char *path = journal_path(group->number, "vfio");
+	struct journal record;
+	bool changed = false;
+	int r = path ? journal_read(group->ctx, path, &record) : -ENOMEM;
+
+	if (r < 0) {
+		free(path);
+		return r == -ENOENT ? 0 : r;
+	}
+	for (size_t i = 0; i < record.n_devices; i++) {
+		struct journal_device *d = &record.devices[i];
+
+		if (!d->driver && d->override && strcmp(d->override, override) == 0) {
+			free(d->override);
+			d->override = NULL;
+			changed = true;
+		}
+	}
+	r = changed ? journal_write(group->ctx, path, &record) : 0;
+	journal_clear(&record);
+	free(path);
+	return r;
+}
+
+EXPORT int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id)
+{
+	return journal_boot_id(ctx, ret_boot_id);
+}
+
+/* Opens (creating) a directory below the sysroot without following a planted symlink. */
+static int open_dir(const struct iommugrp_ctx *ctx, const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	int fd = -ENOMEM;
+
+	if (!copy)
+		return -ENOMEM;
+	/* Each level in turn: run, run/iommugrp, run/iommugrp/boot. */
+	for (char *slash = copy;; slash++) {
+		slash = strchr(slash, '/');
+		if (slash)
+			*slash = '\0';
+		if (mkdirat(ctx->rootfd, copy, mode) < 0 && errno != EEXIST) {
+			fd = -errno;
+			break;
+		}
+		if (!slash) {
+			fd = openat(ctx->rootfd, copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = fd < 0 ? -errno : fd;
+			break;
+		}
+		*slash = '/';
+	}
+	free(copy);
+	return fd;
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* A temporary file made with O_EXCL (never an existing file or link), fsync, rename, fsync. */
+static int write_atomic(int dirfd, const char *name, const char *text, mode_t mode)
+{
+	char tmp[300];
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), ".%.200s.%d.tmp", name, getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dirfd, tmp, 0);
+	else
+		fsync(dirfd);
+	return r;
+}
+
+static bool is_state_name(const char *name)
+{
+	return *name && !strchr(name, '/') && name[0] != '.' && strlen(name) < 64;
+}
+
+EXPORT int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name, const char *text)
+{
+	int dirfd, r;
+
+	if (!is_state_name(name))
+		return -EINVAL;
+	dirfd = open_dir(ctx, BOOT_DIR, 0700);
+	if (dirfd < 0)
+		return dirfd;
+	r = write_atomic(dirfd, name, text, 0644);
+	close(dirfd);
+	return r;
+}
+
+EXPORT int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **ret_text)
+{
+	char *path, *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!is_state_name(name))
+		return -EINVAL;
+	path = path_join(BOOT_DIR, name);
+	if (!path)
+		return -ENOMEM;
+	r = sysfs_read_raw(ctx, path, 64 * 1024, &text, &len, NULL);
+	free(path);
+	if (r < 0)
+		return r;
+	*ret_text = text;
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polled, not blocking: a bounded wait without taking the process's signals or timers. */
+EXPORT int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	struct timespec pause = { 0, 1000000 };
+	int dirfd = open_dir(ctx, BOOT_DIR, 0700), fd;
+
+	if (dirfd < 0)
+		return dirfd;
+	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	close(dirfd);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		if (now_ms() >= deadline) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&pause, NULL);
+		/* 1 ms, doubling up to 32 ms: quick when the holder is quick, cheap when not. */
+		if (pause.tv_nsec < 32000000)
+			pause.tv_nsec *= 2;
+	}
+	return fd;
+}
+
+/* --save ------------------------------------------------------------------ */
+
+static bool line_has_token(const char *line, const char *token)
+{
+	size_t len = strlen(token);
+
+	for (const char *p = line; (p = strstr(p, token)); p += len)
+		if ((p == line || p[-1] == ' ' || p[-1] == '\t') &&
+		    (p[len] == '\0' || p[len] == ' ' || p[len] == '\t' || p[len] == '#' ||
+		     p[len] == '\n'))
+			return true;
+	return false;
+}
+
+static bool line_is_kind(const char *line, const char *kind)
+{
+	if (strcmp(kind, "vfio") == 0)
+		return line_has_token(line, "vfio=yes");
+	return strstr(line, "policy=") != NULL;
+}
+
+/* The saved file without @device's line of @kind, then the new line (if any). */
+static int saved_text(const char *old, size_t len, const char *path_token, const char *kind,
+		      const char *new_line, char **ret_text, bool *ret_any_entry)
+{
+	size_t size = 0;
+	char *out = NULL;
+	FILE *f = open_memstream(&out, &size);
+	bool any = false;
+
+	if (!f)
+		return -ENOMEM;
+	if (len == 0)
+		fprintf(f, "# Written by iommugrp's --save (vfio-bind, vfio-release, set-policy).\n"
+			   "# See iommugrp.conf(5). Lines may be edited or removed by hand.\n");
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(old + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (old + pos)) : len - pos;
+		char *line = strndup(old + pos, n);
+
+		pos += n + 1;
+		if (!line)
+			continue;
+		if (!(line_has_token(line, path_token) && line_is_kind(line, kind))) {
+			fprintf(f, "%s\n", line);
+			any |= line[strspn(line, " \t")] != '#' && line[strspn(line, " \t")] != '\0';
+		}
+		free(line);
+	}
+	if (new_line) {
+		fprintf(f, "%s\n", new_line);
+		any = true;
+	}
+	if (fclose(f) != 0 || !out) {
+		free(out);
+		return -ENOMEM;
+	}
+	*ret_text = out;
+	*ret_any_entry = any;
+	return 0;
+}
+
+EXPORT int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *device,
+				const char *kind, const char *actions)
+{
+	char *path = NULL, *path_token = NULL, *line = NULL, *old = NULL, *text = NULL;
+	uint16_t vendor, device_id;
+	uint32_t class_code;
+	size_t len = 0;
+	bool any = false;
+	int dirfd = -1, r;
+
+	if (!kind || (strcmp(kind, "vfio") && strcmp(kind, "policy")) ||
+	    (actions && strchr(actions, '\n')))
+		return -EINVAL;
+	r = config_device_path(device, &path);
+	if (r == 0)
+		r = iommugrp_device_get_pci_ids(device, &vendor, &device_id, &class_code);
+	if (r == 0 && (!(path_token = strdup_printf("path=%s", path)) ||
+		       (actions && !(line = strdup_printf("path=%s id=%04x:%04x %s", path, vendor,
+							  device_id, actions)))))
+		r = -ENOMEM;
+	if (r == 0) {
+		dirfd = open_dir(ctx, CONFIG_DIR, 0755);
+		r = dirfd < 0 ? dirfd : 0;
+	}
+	if (r == 0) {
+		r = sysfs_read_raw(ctx, CONFIG_SAVED, CONFIG_FILE_MAX, &old, &len, NULL);
+		if (r == -ENOENT) {
+			len = 0;
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = saved_text(old, len, path_token, kind, line, &text, &any);
+	if (r == 0 && any)
+		r = write_atomic(dirfd, "90-saved.conf", text, 0644);
+	else if (r == 0 && len > 0 && unlinkat(dirfd, "90-saved.conf", 0) < 0)
+		r = -errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	free(path);
+	free(path_token);
+	free(line);
+	free(old);
+	free(text);
+	return r;
+}
