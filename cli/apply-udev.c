@@ -241,6 +241,17 @@ static bool refused_before_apply(struct outcome *o, struct iommugrp_change *chan
 	return true;
 }
 
+/* The library's last word on what it could not read: why a plan could not be made. */
+static const char *last_problem(struct iommugrp_ctx *ctx)
+{
+	unsigned int n = iommugrp_get_problem_count(ctx);
+	const char *message = NULL;
+
+	if (n > 0)
+		iommugrp_get_problem(ctx, n - 1, NULL, NULL, &message);
+	return message ? message : "sysfs could not be read";
+}
+
 /* --- the pass --------------------------------------------------------------------------- */
 
 struct pass {
@@ -265,7 +276,11 @@ static void converge_policy(struct pass *p, unsigned int index, struct outcome *
 		return;
 	snprintf(what, sizeof(what), "policy %s", iommugrp_policy_to_string(policy));
 	if (iommugrp_change_new_policy(group, policy, &change) < 0) {
-		note(o, R_REFUSED, "cannot plan the policy (see above)");
+		char *text = NULL;
+
+		if (asprintf(&text, "cannot plan the policy: %s", last_problem(p->ctx)) >= 0)
+			note(o, R_REFUSED, text);
+		free(text);
 		return;
 	}
 	unbinds = change_needs_unbind(change);
@@ -305,7 +320,11 @@ static void converge_vfio(struct pass *p, unsigned int index, struct outcome *o)
 	r = iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0,
 					  &change);
 	if (r < 0) {
-		note(o, R_REFUSED, "cannot plan the handoff to vfio-pci (see above)");
+		char *text = NULL;
+
+		if (asprintf(&text, "cannot plan the handoff to vfio-pci: %s", last_problem(p->ctx)) >= 0)
+			note(o, R_REFUSED, text);
+		free(text);
 		return;
 	}
 	unbinds = change_needs_unbind(change);
@@ -431,10 +450,14 @@ static void hold_group(struct pass *p, unsigned int index)
 		if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE)
 			klog(LOG_INFO, "group %u: held: %s (driver_override %s)",
 			     iommugrp_group_get_number(group), held ? held : "", override);
-		else
+		else {
+			const char *reason = iommugrp_change_get_error(change);
+
+			if (!reason)
+				iommugrp_change_get_refusal(change, &reason);
 			klog(LOG_ERR, "group %u: holding %s failed: %s", iommugrp_group_get_number(group),
-			     held ? held : "", iommugrp_change_get_error(change) ?:
-					       "refused (see above)");
+			     held ? held : "", reason ? reason : "?");
+		}
 	}
 	free(held);
 	iommugrp_change_unref(change);

@@ -80,7 +80,7 @@ EXPORT int iommugrp_group_probe_unbound(struct iommugrp_group *group)
 		/* Success says nothing about a bind: a driver not loaded yet binds on its load. */
 		r = sysfs_write(group->ctx, "sys/bus/pci/drivers_probe", d->name);
 		if (r < 0)
-			dbg(group->ctx, "%s: drivers_probe: %s", d->name, strerror(-r));
+			log_dbg(group->ctx, "%s: drivers_probe: %s", d->name, strerror(-r));
 		device_forget_state(d);
 		bound += iommugrp_device_get_driver(d) != NULL;
 	}

@@ -673,7 +673,7 @@ EXPORT int iommugrp_config_read(struct iommugrp_ctx *ctx, struct iommugrp_config
 	else
 		snprintf(config->digest_text, sizeof(config->digest_text), "fnv1a64:%016llx",
 			 (unsigned long long)config->digest);
-	dbg(ctx, "configuration: %zu files, %zu entries, %u errors", config->n_files,
+	log_dbg(ctx, "configuration: %zu files, %zu entries, %u errors", config->n_files,
 	    config->n_entries, config->n_errors);
 	*ret_config = config;
 	return 0;

@@ -1,0 +1,500 @@
+#!/usr/bin/env bats
+# /etc/iommugrp.conf and /etc/iommugrp.d/*.conf on private copies of the fixtures: every
+# malformed line, permissions, each selector (path, address, id, subsystem, slot, serial from
+# a config space with a DSN), conflicts, check-config (text and JSON), apply --dry-run, the
+# udev entry point's refusals and its fail-closed vfio holds, and --save.
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+load changes
+
+setup() {
+	fx_copy qemu-q35
+	mkdir -p "$FXC/etc" "$FXC/dev"
+	: >"$FXC/dev/kmsg"
+}
+
+# conf TEXT [FILE]: write a configuration file (default /etc/iommugrp.conf), mode 0644.
+conf() {
+	local file=${2:-etc/iommugrp.conf}
+	mkdir -p "$FXC/${file%/*}"
+	printf '%s\n' "$1" >"$FXC/$file"
+	chmod 0644 "$FXC/$file"
+}
+
+dev() { echo "$FXC/sys/bus/pci/devices/$1"; }
+
+# unbind_in_copy ADDR: the device has no driver (as before its module loads at boot).
+unbind_in_copy() {
+	rm -f "$(dev "$1")/driver"
+}
+
+# --- no configuration ---------------------------------------------------------------------
+
+@test "no configuration: check-config says so, apply has nothing to do, --udev writes nothing" {
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'configuration: none'
+	out_has 'digest: none'
+	run --separate-stderr igc apply
+	exit_is 0
+	out_has 'nothing to do'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	[[ ! -e $FXC/run/iommugrp/boot ]]
+	[[ ! -s $FXC/dev/kmsg ]]
+}
+
+# --- malformed lines ------------------------------------------------------------------------
+
+# Each line alone in the file, and the error check-config must give for it (as FILE:1).
+malformed_cases() {
+	cat <<'EOF'
+foo=bar vfio=yes|unknown key 'foo'
+vfio|'vfio' is not key=value
+id= vfio=yes|id= has no value
+id=8086:100e id=8086:100e vfio=yes|id= is given twice
+path=0000:00/3.0 vfio=yes|path=0000:00/3.0: expected DDDD:BB/DD.F
+path=0000:00 vfio=yes|path=0000:00: expected DDDD:BB/DD.F
+path=0000:00/20.0 vfio=yes|path=0000:00/20.0: expected DDDD:BB/DD.F
+path=0000:00/03.8 vfio=yes|path=0000:00/03.8: expected
+address=01:01.0 vfio=yes|address=01:01.0: expected a PCI address DDDD:BB:DD.F
+address=0000:01:01.9 vfio=yes|address=0000:01:01.9: expected
+id=8086 vfio=yes|id=8086: expected VVVV:DDDD
+id=8086:10g3 vfio=yes|id=8086:10g3: expected VVVV:DDDD
+subsystem=1af4-1100 vfio=yes|subsystem=1af4-1100: expected VVVV:DDDD
+slot=a/b vfio=yes|slot=a/b: not a slot name
+serial=00-11-22 vfio=yes|serial=00-11-22: expected the Device Serial Number
+serial=0011223344556677-- vfio=yes|serial=0011223344556677--: expected
+serial=00-11-22-33-44-55-66-77 function=8 vfio=yes|function=8: expected a PCI function number 0-7
+id=8086:100e vfio=no|vfio=no: the only value is yes
+id=8086:100e policy=fast|policy=fast: expected identity, DMA, DMA-FQ or auto
+id=8086:100e vfio=yes multiple=maybe|multiple=maybe: expected yes or no
+id=8086:100e vfio=yes force=1|force=1: expected yes or no
+id=8086:100e vfio=yes fallback=rebind|fallback=rebind: expected unbind or none
+id=8086:100e vfio=yes user=a/b|user=a/b: not a user name
+vfio=yes|no selector
+id=8086:100e|no action
+id=8086:100e policy=DMA user=qemu|user= and group= give /dev/vfio/N away: they need vfio=yes
+id=8086:100e policy=DMA force=yes|force=yes takes devices the host needs
+id=8086:100e function=1 vfio=yes|function= narrows a serial= match
+EOF
+}
+
+@test "every malformed line is refused with FILE:LINE and a precise reason; nothing is applied" {
+	local line want failures=0
+	while IFS='|' read -r line want; do
+		conf "$line"
+		run --separate-stderr igc check-config
+		if [[ $status -ne 1 || $output != *"/etc/iommugrp.conf:1: error: $want"* ||
+			$output != *"configuration refused"* ]]; then
+			echo "line: $line" >&2
+			_dump
+			failures=$((failures + 1))
+		fi
+	done < <(malformed_cases)
+	((failures == 0))
+}
+
+@test "every error of every line is reported, with its own line number; comments and blanks are fine" {
+	conf "# a comment
+
+id=8086:100e vfio=yes multiple=yes   # trailing comment
+id=zz policy=x
+	bogus
+path=0000:00/02.0 policy=identity"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.conf:4: error: id=zz: expected VVVV:DDDD'
+	out_has '/etc/iommugrp.conf:4: error: policy=x: expected identity'
+	out_has "/etc/iommugrp.conf:5: error: 'bogus' is not key=value"
+	out_lacks ':3: error'
+	out_lacks ':6: error'
+	out_has 'configuration refused: 3 errors, nothing would be applied'
+}
+
+@test "a NUL byte and an over-long line are errors, not truncations" {
+	printf 'id=8086:100e vfio=yes\nid=8086:10d3\0 policy=DMA\n' >"$FXC/etc/iommugrp.conf"
+	{ printf 'id=8086:100e vfio=yes'; head -c 5000 /dev/zero | tr '\0' ' '; printf '\n'; } \
+		>>"$FXC/etc/iommugrp.conf"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.conf:2: error: the line holds a NUL byte'
+	out_has '/etc/iommugrp.conf:3: error: the line is longer than 4095 bytes'
+}
+
+@test "a refused configuration changes nothing: apply exits 1, the tree is as it was" {
+	conf "id=8086:10d3 policy=identity
+unknown=1"
+	local before
+	before=$(tree_sum "$FXC")
+	run --separate-stderr igc apply --unbind
+	exit_is 1
+	err_has '/etc/iommugrp.conf:2: error: unknown key'
+	err_has 'the configuration is refused (1 error): nothing was changed'
+	[[ $(tree_sum "$FXC") == "$before" ]]
+}
+
+# --- permissions --------------------------------------------------------------------------
+
+@test "permissions: a group- or other-writable file, a non-root owner, a writable directory refuse all" {
+	conf 'id=8086:10d3 policy=identity'
+	conf 'id=8086:100e vfio=yes multiple=yes' etc/iommugrp.d/10-nics.conf
+	chmod 0664 "$FXC/etc/iommugrp.d/10-nics.conf"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.d/10-nics.conf: error: mode 0664 is writable by its group: chmod go-w it'
+	chmod 0646 "$FXC/etc/iommugrp.d/10-nics.conf"
+	run --separate-stderr igc check-config
+	out_has 'mode 0646 is writable by others'
+	chmod 0644 "$FXC/etc/iommugrp.d/10-nics.conf"
+	chown 65534 "$FXC/etc/iommugrp.conf"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.conf: error: owned by uid 65534, not root'
+	chown 0 "$FXC/etc/iommugrp.conf"
+	chmod 0777 "$FXC/etc/iommugrp.d"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.d: error: mode 0777 is writable by group and others'
+	chmod 0755 "$FXC/etc/iommugrp.d"
+	run --separate-stderr igc check-config
+	exit_is 0
+}
+
+@test "drop-ins: only *.conf, not dot files, in lexical order after /etc/iommugrp.conf" {
+	conf 'id=8086:10d3 policy=identity'
+	conf 'path=0000:00/03.0/01.0 vfio=yes' etc/iommugrp.d/20-b.conf
+	conf 'path=0000:00/03.0/02.0 vfio=yes' etc/iommugrp.d/10-a.conf
+	conf 'bogus' etc/iommugrp.d/30-c.conf.disabled
+	conf 'bogus' etc/iommugrp.d/.40-d.conf
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'configuration: /etc/iommugrp.conf, /etc/iommugrp.d/10-a.conf, /etc/iommugrp.d/20-b.conf'
+	out_has 'group 3: vfio (/etc/iommugrp.d/10-a.conf:1, /etc/iommugrp.d/20-b.conf:1)'
+}
+
+# --- selectors ------------------------------------------------------------------------------
+
+@test "path=: the device.function chain from the host bridge; the group is the unit" {
+	conf 'path=0000:00/03.0/02.0 vfio=yes'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'matches 0000:01:02.0 (group 3)'
+	out_has 'group 3: vfio (/etc/iommugrp.conf:1)'
+	out_has "vfio: would hand it to vfio-pci, unbinding e1000 (0000:01:01.0), e1000 (0000:01:02.0) first"
+	conf 'path=0000:00/04.0/02.0 vfio=yes'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'matches nothing now'
+}
+
+@test "address=: accepted with a warning that it is not stable" {
+	conf 'address=0000:01:01.0 vfio=yes'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has '/etc/iommugrp.conf:1: warning: address=0000:01:01.0 is not stable'
+	out_has 'matches 0000:01:01.0 (group 3)'
+}
+
+@test "id=: a second match refuses the entry without multiple=yes; subsystem= narrows" {
+	conf 'id=8086:100e vfio=yes'
+	run --separate-stderr igc check-config
+	exit_is 4
+	out_has 'refused: /etc/iommugrp.conf:1 matches 2 devices (0000:01:01.0, 0000:01:02.0) and has no multiple=yes'
+	out_lacks 'group 3:'
+	conf 'id=8086:100e vfio=yes multiple=yes'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'group 3: vfio'
+	conf 'id=8086:10d3 subsystem=8086:0000 policy=DMA'
+	run --separate-stderr igc check-config
+	out_has 'matches 0000:00:02.0 (group 2)'
+	conf 'id=8086:10d3 subsystem=1af4:1100 policy=DMA'
+	run --separate-stderr igc check-config
+	out_has 'matches nothing now'
+}
+
+@test "slot=: /sys/bus/pci/slots/NAME/address names the device, every function of it" {
+	mkdir -p "$FXC/sys/bus/pci/slots/2"
+	echo 0000:01:01 >"$FXC/sys/bus/pci/slots/2/address"
+	conf 'slot=2 id=8086:100e vfio=yes'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'matches 0000:01:01.0 (group 3)'
+	out_lacks 'matches 0000:01:02.0'
+	conf 'slot=7 vfio=yes'
+	run --separate-stderr igc check-config
+	out_has 'matches nothing now'
+}
+
+# write_dsn ADDR SERIAL_HEX16: a 4 KiB config space whose extended capability list holds
+# AER (id 1) at 0x100, then the Device Serial Number (id 3) at 0x140, as lspci shows it.
+write_dsn() {
+	local f
+	f=$(dev "$1")/config
+	perl -e '
+		my ($f, $hex) = @ARGV;
+		open(my $in, "<", $f) or die; binmode $in; local $/; my $c = <$in>; close $in;
+		$c .= "\0" x (4096 - length $c);
+		my $hi = hex(substr($hex, 0, 8)); my $lo = hex(substr($hex, 8, 8));
+		substr($c, 0x100, 4) = pack("V", 0x0001 | (1 << 16) | (0x140 << 20));
+		substr($c, 0x140, 12) = pack("VVV", 0x0003 | (1 << 16), $lo, $hi);
+		open(my $out, ">", $f) or die; binmode $out; print $out $c; close $out;
+	' "$f" "$2"
+}
+
+@test "serial=: the DSN from extended capability 3 of the config space" {
+	write_dsn 0000:00:02.0 0011223344556677
+	conf 'serial=00-11-22-33-44-55-66-77 policy=DMA'
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'matches 0000:00:02.0 (group 2)'
+	conf 'serial=0011223344556677 function=0 policy=DMA'
+	run --separate-stderr igc check-config
+	out_has 'matches 0000:00:02.0 (group 2)'
+	conf 'serial=00-11-22-33-44-55-66-78 policy=DMA'
+	run --separate-stderr igc check-config
+	out_has 'matches nothing now'
+	conf 'serial=0011223344556677 function=1 policy=DMA'
+	run --separate-stderr igc check-config
+	out_has 'matches nothing now'
+}
+
+@test "serial=: a looping or truncated capability list matches nothing and does not hang" {
+	local f
+	f=$(dev 0000:00:02.0)/config
+	write_dsn 0000:00:02.0 0011223344556677
+	# The AER header's next pointer points at itself.
+	perl -e 'open(my $h, "+<", $ARGV[0]) or die; binmode $h; seek($h, 0x100, 0);
+		print $h pack("V", 0x0001 | (1 << 16) | (0x100 << 20)); close $h' "$f"
+	conf 'serial=00-11-22-33-44-55-66-77 policy=DMA'
+	run --separate-stderr timeout 10 "$IOMMUGRP" --sysroot "$FXC" check-config
+	exit_is 0
+	out_has 'matches nothing now'
+	truncate -s 260 "$f"
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'matches nothing now'
+}
+
+# --- groups: conflicts, kernel refusals ---------------------------------------------------
+
+@test "two entries giving one group different policies refuse that group, naming both" {
+	conf 'path=0000:00/03.0/01.0 policy=identity
+path=0000:00/03.0/02.0 policy=DMA
+id=8086:10d3 policy=DMA'
+	run --separate-stderr igc check-config
+	exit_is 4
+	out_has '/etc/iommugrp.conf:1 says policy=identity but /etc/iommugrp.conf:2 says policy=DMA: group 3 is refused'
+	out_has 'group 2: policy=DMA (/etc/iommugrp.conf:3)'
+}
+
+@test "what this kernel refuses: a multi-device policy on stock 6.1" {
+	conf 'path=0000:00/03.0 policy=identity'
+	run --separate-stderr igc check-config
+	exit_is 4
+	out_has 'policy: refused: group 3 has 3 devices, and kernel 6.1.0-27-amd64 changes the policy only of single-device groups'
+}
+
+@test "check-config --json: files, digest, problems, entries with matches, groups with plans" {
+	conf 'path=0000:00/03.0/01.0 vfio=yes user=0 fallback=none
+address=0000:00:02.0 policy=passthrough'
+	run --separate-stderr igc check-config --json
+	exit_is 4
+	jq_eq '.files' '["/etc/iommugrp.conf"]'
+	jq_eq '.valid' 'true'
+	jq_eq '[.problems[] | [.line, .severity]]' '[[2,"warning"]]'
+	jq_eq '[.entries[] | [.line, [.matches[].device]]]' '[[1,["0000:01:01.0"]],[2,["0000:00:02.0"]]]'
+	jq_eq '[.groups[] | [.group, .vfio, .policy, .fallback, .user]]' \
+		'[[2,false,"identity","unbind",null],[3,true,null,"none","0"]]'
+	jq_true '.groups[1].vfio_plan | startswith("refused: e1000 (0000:01:01.0), e1000 (0000:01:02.0) is bound and fallback=none")'
+	jq_true '.digest | test("^fnv1a64:[0-9a-f]{16}$")'
+	jq_eq '.boot.this_boot' 'false'
+}
+
+@test "check-config --digest follows the contents" {
+	conf 'id=8086:10d3 policy=identity'
+	run --separate-stderr igc check-config --digest
+	exit_is 0
+	local first=$output
+	[[ $first == fnv1a64:* ]]
+	conf 'id=8086:10d3 policy=DMA'
+	run --separate-stderr igc check-config --digest
+	[[ $output != "$first" && $output == fnv1a64:* ]]
+}
+
+# --- apply ----------------------------------------------------------------------------------
+
+@test "apply --dry-run prints each group's writes; without --unbind a bound driver refuses" {
+	conf 'id=8086:10d3 policy=identity
+path=0000:00/03.0/01.0 vfio=yes'
+	run --separate-stderr igc apply --dry-run
+	exit_is 0
+	out_has "group 2: to set its policy, iommugrp would write:"
+	out_has "write 'identity' to /sys/kernel/iommu_groups/2/type"
+	out_has "group 3: to hand it to vfio-pci, iommugrp would write:"
+	out_has "write 'vfio-pci' to /sys/devices/pci0000:00/0000:00:03.0/0000:01:02.0/driver_override"
+	local before
+	before=$(tree_sum "$FXC")
+	run --separate-stderr igc apply
+	exit_is 4
+	err_has 'group 2: refused, nothing was changed: this needs e1000e (0000:00:02.0) unbound; pass --unbind'
+	[[ $(tree_sum "$FXC") == "$before" ]]
+	run --separate-stderr igc apply --dry-run --json
+	exit_is 0
+	jq_eq '[.groups[] | [.group, [.changes[].action]]]' '[[2,["policy"]],[3,["vfio"]]]'
+}
+
+@test "apply --dry-run: fallback=none refuses a bound group, a refused entry is named" {
+	conf 'path=0000:00/02.0 policy=identity fallback=none
+id=8086:100e vfio=yes'
+	run --separate-stderr igc apply --unbind
+	exit_is 4
+	err_has 'group 2: refused, nothing was changed: e1000e (0000:00:02.0) bound, and the configuration says fallback=none'
+	err_has '/etc/iommugrp.conf:2 matches 2 devices'
+}
+
+# --- the udev entry point -------------------------------------------------------------------
+
+@test "apply --udev: a bad configuration changes nothing, logs every reason to /dev/kmsg, exits 0" {
+	conf 'id=8086:100e vfio=yes multiple=yes'
+	conf 'id=8086:10d3 policy=identity
+bogus=1' etc/iommugrp.d/50-x.conf
+	chmod 0666 "$FXC/etc/iommugrp.d/50-x.conf"
+	local before
+	before=$(tree_sum "$FXC")
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	out_empty
+	run cat "$FXC/dev/kmsg"
+	has '<11>iommugrp: config: /etc/iommugrp.d/50-x.conf: error: mode 0666 is writable by group and others'
+	has "<11>iommugrp: config: /etc/iommugrp.d/50-x.conf:2: error: unknown key 'bogus'"
+	has '<11>iommugrp: config refused: 2 errors, nothing changed'
+	grep -q '^config=refused$' "$FXC/run/iommugrp/boot/pass"
+	# The next event of this boot takes the fast path: no new lines.
+	: >"$FXC/dev/kmsg"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	[[ ! -s $FXC/dev/kmsg ]]
+	# Only the pass and its lock are new; sysfs is untouched.
+	rm -rf "$FXC/run/iommugrp/boot"
+	rmdir "$FXC/run/iommugrp" "$FXC/run" 2>/dev/null || true
+	: >"$FXC/dev/kmsg"
+	[[ $(tree_sum "$FXC") == "$before" ]]
+}
+
+@test "apply --udev: an ambiguous id= is logged and its devices are not held" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'id=8086:100e vfio=yes'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	has '<11>iommugrp: config: /etc/iommugrp.conf:1 matches 2 devices (0000:01:01.0, 0000:01:02.0) and has no multiple=yes' "$(cat "$FXC/dev/kmsg")"
+	[[ $(<"$(dev 0000:01:01.0)/driver_override") == '(null)' ]]
+}
+
+@test "apply --udev: a vfio group is held before anything else and stays held when vfio-pci cannot load (fails closed)" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	local log
+	log=$(cat "$FXC/dev/kmsg")
+	has '<14>iommugrp: group 3: held: 0000:01:01.0 0000:01:02.0 (driver_override vfio-pci)' "$log"
+	has '<11>iommugrp: group 3: refused (entry /etc/iommugrp.conf:1): vfio' "$log"
+	has 'vfio-pci cannot be loaded' "$log"
+	has '<14>iommugrp: boot pass: 1 group configured' "$log"
+	[[ $(<"$(dev 0000:01:01.0)/driver_override") == vfio-pci ]]
+	[[ $(<"$(dev 0000:01:02.0)/driver_override") == vfio-pci ]]
+	run cat "$FXC/run/iommugrp/boot/group-3"
+	has_line 'outcome=refused'
+	has_line 'entry=/etc/iommugrp.conf:1'
+	has_line 'devices=0000:00:03.0 0000:01:01.0 0000:01:02.0'
+	run cat "$FXC/run/iommugrp/boot/pass"
+	has_line 'state=done'
+	has_line 'config=valid'
+	has_line 'where=root'
+	[[ ! -e $FXC/run/iommugrp/group-3.journal ]]
+}
+
+@test "apply --udev: bad arguments and a device that is not PCI still exit 0" {
+	conf 'id=8086:10d3 policy=identity'
+	run --separate-stderr igc apply --udev
+	exit_is 0
+	run --separate-stderr igc apply --udev /devices/platform/nothing --bogus
+	exit_is 0
+	run --separate-stderr igc apply --udev /devices/virtual/net/lo
+	exit_is 0
+}
+
+@test "apply --udev: iommugrp.disable=1 on the kernel command line skips everything" {
+	conf 'bogus'
+	echo "console=ttyS0 iommugrp.disable=1" >"$FXC/proc/cmdline"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	[[ ! -s $FXC/dev/kmsg ]]
+	[[ ! -e $FXC/run/iommugrp/boot/pass ]]
+}
+
+@test "apply --udev: a pass that died under the lock is not retried; status reports it" {
+	conf 'id=8086:10d3 policy=identity'
+	local digest
+	digest=$(igc check-config --digest)
+	mkdir -p "$FXC/run/iommugrp/boot"
+	printf 'boot_id=%s\ndigest=%s\nconfig=valid\nwhere=root\nstate=running\n' \
+		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "$digest" >"$FXC/run/iommugrp/boot/pass"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	has 'the boot pass of this boot was interrupted: not retried' "$(cat "$FXC/dev/kmsg")"
+	grep -q '^state=interrupted$' "$FXC/run/iommugrp/boot/pass"
+}
+
+# --- --save ---------------------------------------------------------------------------------
+
+@test "--save: set-policy writes path= + id= in 90-saved.conf, replaces its own line, root 0644" {
+	run --separate-stderr igc set-policy 2 DMA-FQ --save
+	exit_is 0
+	out_has "group 2: saved 'policy=DMA-FQ' in /etc/iommugrp.d/90-saved.conf"
+	run --separate-stderr igc set-policy 2 lazy --save
+	exit_is 0
+	run grep -c '^path=' "$FXC/etc/iommugrp.d/90-saved.conf"
+	[[ $output == 1 ]]
+	grep -qx 'path=0000:00/02.0 id=8086:10d3 policy=DMA-FQ' "$FXC/etc/iommugrp.d/90-saved.conf"
+	[[ $(stat -c '%u %a' "$FXC/etc/iommugrp.d/90-saved.conf") == '0 644' ]]
+	ls -a "$FXC/etc/iommugrp.d" | grep -vq tmp
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has 'group 2: policy=DMA-FQ (/etc/iommugrp.d/90-saved.conf:3)'
+}
+
+@test "--save: vfio-bind of a group on vfio-pci saves vfio=yes with its owner; vfio-release --save removes it" {
+	fx_copy many-groups
+	local group
+	group=$(igc -r -n -o GROUP,DRIVER -l | awk '$2 == "vfio-pci" { print $1; exit }')
+	[[ -n $group ]]
+	mkdir -p "$FXC/dev/vfio/devices"
+	touch "$FXC/dev/vfio/$group" "$FXC/dev/vfio/devices/vfio0" "$FXC/dev/vfio/devices/vfio1"
+	run --separate-stderr igc vfio-bind --save --user root "$group"
+	exit_is 0
+	out_has "saved 'vfio=yes user=root' in /etc/iommugrp.d/90-saved.conf"
+	run --separate-stderr igc check-config
+	exit_is 0
+	out_has "group $group: vfio (/etc/iommugrp.d/90-saved.conf:3)"
+	vm_stopped many-groups 4242
+	run --separate-stderr igc vfio-release --dry-run --save "$group"
+	out_has "would remove 'vfio' from /etc/iommugrp.d/90-saved.conf"
+	grep -q 'vfio=yes' "$FXC/etc/iommugrp.d/90-saved.conf"
+}
+
+@test "--save --dry-run writes nothing; a failed or refused change saves nothing" {
+	run --separate-stderr igc set-policy --dry-run --save 2 identity
+	exit_is 0
+	out_has "would save 'policy=identity'"
+	[[ ! -e $FXC/etc/iommugrp.d/90-saved.conf ]]
+	run --separate-stderr igc set-policy --save 3 identity
+	exit_is 4
+	[[ ! -e $FXC/etc/iommugrp.d/90-saved.conf ]]
+}
