@@ -53,7 +53,7 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
 	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
-all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(BOOT_FILES)
+all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(BOOT_FILES)
 
 $(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
 	@mkdir -p $(@D)
@@ -120,6 +120,10 @@ $(B)/iommugrp.8: man/iommugrp.8.scd
 	@mkdir -p $(@D)
 	sed 's|@VERSION@|$(VERSION)|' $< | scdoc > $@
 
+$(B)/iommugrp.conf.5: man/iommugrp.conf.5.scd
+	@mkdir -p $(@D)
+	sed 's|@VERSION@|$(VERSION)|' $< | scdoc > $@
+
 # Unit tests link the library's objects directly so they can reach internal parsers.
 $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -135,8 +139,9 @@ check-unit: $(UNIT_BINS)
 check-cli: all
 	$(RUN_ENV) tests/cli/run
 
-check-man: $(B)/iommugrp.8
+check-man: $(B)/iommugrp.8 $(B)/iommugrp.conf.5
 	tests/check-man $(B)/iommugrp.8
+	tests/check-man $(B)/iommugrp.conf.5
 
 check-completions: all
 	$(RUN_ENV) tests/completions/run
@@ -208,6 +213,7 @@ install: all $(B)/install/iommugrp
 	install -Dm644 lib/iommugrp.h $(DESTDIR)$(INCLUDEDIR)/iommugrp.h
 	install -Dm644 $(B)/libiommugrp.pc $(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc
 	install -Dm644 $(B)/iommugrp.8 $(DESTDIR)$(MANDIR)/man8/iommugrp.8
+	install -Dm644 $(B)/iommugrp.conf.5 $(DESTDIR)$(MANDIR)/man5/iommugrp.conf.5
 	install -Dm644 completions/iommugrp.bash $(DESTDIR)$(BASHCOMPDIR)/iommugrp
 	install -Dm644 completions/_iommugrp $(DESTDIR)$(ZSHCOMPDIR)/_iommugrp
 	install -Dm644 completions/iommugrp.fish $(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
@@ -233,6 +239,7 @@ uninstall:
 		$(DESTDIR)$(INCLUDEDIR)/iommugrp.h \
 		$(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc \
 		$(DESTDIR)$(MANDIR)/man8/iommugrp.8 \
+		$(DESTDIR)$(MANDIR)/man5/iommugrp.conf.5 \
 		$(DESTDIR)$(BASHCOMPDIR)/iommugrp \
 		$(DESTDIR)$(ZSHCOMPDIR)/_iommugrp \
 		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish \
