@@ -181,6 +181,7 @@ vmcheck: all
 
 bench: all
 	$(RUN_ENV) tests/bench/run
+	$(RUN_ENV) tests/bench/boot
 
 demo:
 	tests/vm/demo

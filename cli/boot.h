@@ -33,5 +33,9 @@ struct dry_run_save {
 };
 extern const struct argp_option dry_run_save_options[];
 error_t parse_dry_run_save(int key, char *arg, struct argp_state *state);
+char *config_entries_for_group(struct iommugrp_ctx *ctx, struct iommugrp_group *group,
+			       bool *ret_refused);
+void status_boot_text(struct iommugrp_ctx *ctx);
+void status_boot_json(struct json *j, struct iommugrp_ctx *ctx);
 
 #endif

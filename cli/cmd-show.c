@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "boot.h"
 
 static const struct column_set show_defaults = {
 	{ COL_NAME, COL_ID, COL_CLASS, COL_DRIVER, COL_OVERRIDE, COL_VFIO }, 6, -1
@@ -125,6 +125,23 @@ static void json_viable(struct json *j, int viable)
 		json_bool(j, "viable", viable);
 }
 
+/* Which configuration entries govern the group, and what the boot pass did with it. */
+static void print_config_text(struct cli *cli, struct iommugrp_group *group)
+{
+	bool refused;
+	char *entries = config_entries_for_group(cli->ctx, group, &refused);
+	char *boot = boot_group_summary(cli->ctx, iommugrp_group_get_number(group));
+
+	if (refused)
+		printf("  config:  the configuration is refused (see iommugrp check-config)\n");
+	else if (entries)
+		printf("  config:  %s\n", entries);
+	if (boot)
+		printf("  boot:    %s\n", boot);
+	free(entries);
+	free(boot);
+}
+
 static int print_text(struct cli *cli, const struct column_set *set,
 		      struct iommugrp_group *group, struct iommugrp_device *named)
 {
@@ -149,6 +166,7 @@ static int print_text(struct cli *cli, const struct column_set *set,
 		       iommugrp_device_get_name(named), ndev);
 	print_users_text(group);
 	printf("  viable:  %s\n", viable_word(iommugrp_group_check_viable(group)));
+	print_config_text(cli, group);
 	while ((device = iommugrp_group_device_next(group, device)))
 		explain_device(stdout, device);
 	putchar('\n');
@@ -201,7 +219,21 @@ static void json_regions(struct json *j, struct iommugrp_group *group)
 	json_array_end(j);
 }
 
-static int print_json(struct iommugrp_group *group, struct iommugrp_device *named)
+static void json_config(struct cli *cli, struct json *j, struct iommugrp_group *group)
+{
+	bool refused;
+	char *entries = config_entries_for_group(cli->ctx, group, &refused);
+	char *boot = boot_group_summary(cli->ctx, iommugrp_group_get_number(group));
+
+	json_string(j, "config_entries", entries);
+	json_bool(j, "config_refused", refused);
+	json_string(j, "boot", boot);
+	free(entries);
+	free(boot);
+}
+
+static int print_json(struct cli *cli, struct iommugrp_group *group,
+		      struct iommugrp_device *named)
 {
 	struct iommugrp_device *device = NULL;
 	const char *type = NULL;
@@ -222,6 +254,7 @@ static int print_json(struct iommugrp_group *group, struct iommugrp_device *name
 	json_array_end(&j);
 	json_regions(&j, group);
 	json_users(&j, group);
+	json_config(cli, &j, group);
 	json_object_end(&j);
 	json_end(&j);
 	return EXIT_OK;
@@ -260,7 +293,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			status = cli_target_error(cli, args[0], r);
 	}
 	if (status == EXIT_OK)
-		status = cli->json ? print_json(group, named) : print_text(cli, &set, group, named);
+		status = cli->json ? print_json(cli, group, named) : print_text(cli, &set, group, named);
 	iommugrp_device_unref(named);
 	iommugrp_group_unref(group);
 	free(args);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "boot.h"
 
 struct status {
 	int groups;
@@ -22,6 +22,7 @@ struct status {
 	enum iommugrp_module_state vfio;
 	unsigned int *interrupted;
 	int n_interrupted;
+	struct iommugrp_ctx *ctx;
 };
 
 static void gather(struct iommugrp_ctx *ctx, struct status *st)
@@ -94,6 +95,7 @@ static void print_text(const struct status *st)
 		printf("\n  a journal under /run/iommugrp records their state before: run "
 		       "'iommugrp restore'\n");
 	}
+	status_boot_text(st->ctx);
 }
 
 static void print_json(const struct status *st)
@@ -118,6 +120,7 @@ static void print_json(const struct status *st)
 	for (int i = 0; i < st->n_interrupted; i++)
 		json_uint(&j, NULL, st->interrupted[i]);
 	json_array_end(&j);
+	status_boot_json(&j, st->ctx);
 	json_end(&j);
 }
 
@@ -139,6 +142,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	status = cli_open_context(cli);
 	if (status != EXIT_OK)
 		return status;
+	st.ctx = cli->ctx;
 	gather(cli->ctx, &st);
 	if (cli->json)
 		print_json(&st);

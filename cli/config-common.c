@@ -199,3 +199,141 @@ error_t parse_dry_run_save(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	return 0;
 }
+
+/* "FILE:LINE, FILE:LINE": the entries naming a member of @group; NULL when none (or no config). */
+char *config_entries_for_group(struct iommugrp_ctx *ctx, struct iommugrp_group *group,
+			       bool *ret_refused)
+{
+	struct iommugrp_config *config = NULL;
+	char *list = NULL;
+
+	*ret_refused = false;
+	if (iommugrp_config_read(ctx, &config) < 0)
+		return NULL;
+	if (iommugrp_config_get_error_count(config) > 0)
+		*ret_refused = true;
+	for (unsigned int i = 0; !*ret_refused && i < iommugrp_config_get_entry_count(config); i++) {
+		struct iommugrp_device *d = NULL;
+		const char *file;
+		unsigned int line;
+
+		while ((d = iommugrp_group_device_next(group, d)))
+			if (iommugrp_config_entry_matches(config, i, d))
+				break;
+		if (!d)
+			continue;
+		iommugrp_config_get_entry(config, i, &file, &line, NULL);
+		char *joined = NULL;
+
+		if (asprintf(&joined, "%s%s%s:%u", list ? list : "", list ? ", " : "", file, line) < 0)
+			break;
+		free(list);
+		list = joined;
+	}
+	iommugrp_config_unref(config);
+	return list;
+}
+
+struct boot_summary {
+	char *stamp, *where, *config, *state, *time_ms, *digest;
+	bool this_boot;
+	unsigned int files;
+};
+
+static void read_boot_summary(struct iommugrp_ctx *ctx, struct boot_summary *b)
+{
+	struct iommugrp_config *config = NULL;
+	char *boot_id = NULL, *recorded = NULL;
+
+	memset(b, 0, sizeof(*b));
+	if (iommugrp_config_read(ctx, &config) == 0)
+		b->files = iommugrp_config_get_file_count(config);
+	iommugrp_config_unref(config);
+	if (iommugrp_boot_state_read(ctx, "pass", &b->stamp) < 0)
+		return;
+	recorded = state_value(b->stamp, "boot_id");
+	b->this_boot = recorded && iommugrp_boot_id(ctx, &boot_id) == 0 &&
+		       strcmp(recorded, boot_id) == 0;
+	free(recorded);
+	free(boot_id);
+	b->where = state_value(b->stamp, "where");
+	b->config = state_value(b->stamp, "config");
+	b->state = state_value(b->stamp, "state");
+	b->time_ms = state_value(b->stamp, "time_ms");
+	b->digest = state_value(b->stamp, "digest");
+}
+
+static void boot_summary_clear(struct boot_summary *b)
+{
+	free(b->stamp);
+	free(b->where);
+	free(b->config);
+	free(b->state);
+	free(b->time_ms);
+	free(b->digest);
+}
+
+/* status's "boot:" section: the pass of this boot and each group it configured. */
+void status_boot_text(struct iommugrp_ctx *ctx)
+{
+	struct iommugrp_group *group = NULL;
+	struct boot_summary b;
+
+	read_boot_summary(ctx, &b);
+	if (!b.this_boot && b.files == 0) {
+		boot_summary_clear(&b);
+		return;
+	}
+	if (!b.this_boot)
+		printf("boot: no boot pass this boot (is the udev rule installed? "
+		       "'iommugrp apply' applies the configuration now)\n");
+	else
+		printf("boot: pass %s in the %s, configuration %s, %s ms\n",
+		       b.state ? b.state : "?", b.where ? b.where : "?", b.config ? b.config : "?",
+		       b.time_ms ? b.time_ms : "?");
+	while (b.this_boot && (group = iommugrp_group_next(ctx, group))) {
+		char *summary = boot_group_summary(ctx, iommugrp_group_get_number(group));
+
+		if (summary)
+			printf("  group %u: %s\n", iommugrp_group_get_number(group), summary);
+		free(summary);
+	}
+	boot_summary_clear(&b);
+}
+
+void status_boot_json(struct json *j, struct iommugrp_ctx *ctx)
+{
+	struct iommugrp_group *group = NULL;
+	struct boot_summary b;
+
+	read_boot_summary(ctx, &b);
+	json_object_begin(j, "boot");
+	json_uint(j, "config_files", b.files);
+	json_bool(j, "this_boot", b.this_boot);
+	json_string(j, "state", b.this_boot ? b.state : NULL);
+	json_string(j, "where", b.this_boot ? b.where : NULL);
+	json_string(j, "config", b.this_boot ? b.config : NULL);
+	json_string(j, "digest", b.this_boot ? b.digest : NULL);
+	json_array_begin(j, "groups");
+	while (b.this_boot && (group = iommugrp_group_next(ctx, group))) {
+		unsigned int number = iommugrp_group_get_number(group);
+		char *text = boot_group_state(ctx, number), *value;
+
+		if (!text)
+			continue;
+		json_object_begin(j, NULL);
+		json_uint(j, "group", number);
+		for (const char *const *key = (const char *const[]){ "entry", "action", "outcome",
+								      "reason", NULL };
+		     *key; key++) {
+			value = state_value(text, *key);
+			json_string(j, *key, value);
+			free(value);
+		}
+		json_object_end(j);
+		free(text);
+	}
+	json_array_end(j);
+	json_object_end(j);
+	boot_summary_clear(&b);
+}

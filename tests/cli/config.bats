@@ -418,6 +418,18 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	has_line 'config=valid'
 	has_line 'where=root'
 	[[ ! -e $FXC/run/iommugrp/group-3.journal ]]
+	# status and show say which entry governs the group and what the pass did.
+	run --separate-stderr igc status
+	out_has 'boot: pass done in the root, configuration valid'
+	out_has '  group 3: vfio refused (entry /etc/iommugrp.conf:1): vfio-pci cannot be loaded'
+	run --separate-stderr igc status --json
+	jq_eq '[.boot.this_boot, .boot.state, [.boot.groups[] | [.group, .outcome, .entry]]]' \
+		'[true,"done",[[3,"refused","/etc/iommugrp.conf:1"]]]'
+	run --separate-stderr igc show 01:02.0
+	out_has '  config:  /etc/iommugrp.conf:1'
+	out_has '  boot:    vfio refused (entry /etc/iommugrp.conf:1)'
+	run --separate-stderr igc show -J 2
+	jq_eq '[.iommugroup.config_entries, .iommugroup.boot]' '[null,null]'
 }
 
 @test "apply --udev: bad arguments and a device that is not PCI still exit 0" {
@@ -497,4 +509,27 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	run --separate-stderr igc set-policy --save 3 identity
 	exit_is 4
 	[[ ! -e $FXC/etc/iommugrp.d/90-saved.conf ]]
+}
+
+@test "apply --udev: a configured device the pass did not see (hotplug) converges its group only" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes
+id=8086:10d3 policy=DMA-FQ'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	# As if 01:01.0 had been removed before the pass and rescanned after it.
+	sed -i 's/^devices=.*/devices=0000:00:03.0 0000:01:02.0/' "$FXC/run/iommugrp/boot/group-3"
+	: >"$FXC/dev/kmsg"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	run cat "$FXC/dev/kmsg"
+	has '<14>iommugrp: 0000:01:01.0: new in group 3: converging the group'
+	lacks 'group 2'
+	lacks 'boot pass'
+	grep -qx 'devices=0000:00:03.0 0000:01:01.0 0000:01:02.0' "$FXC/run/iommugrp/boot/group-3"
+	# Recorded now: the next event for it is the fast path.
+	: >"$FXC/dev/kmsg"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	[[ ! -s $FXC/dev/kmsg ]]
 }
