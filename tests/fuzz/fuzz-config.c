@@ -4,8 +4,8 @@
  * as one configuration file. The parser must never crash, leak or read out
  * of bounds, and must report a problem for every line it does not take.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
- *       $(pkg-config --cflags libudev libkmod) tests/fuzz/fuzz-config.c lib/*.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DVERSION='"fuzz"' -Ilib \
+ *       $(pkg-config --cflags libudev libkmod) tests/fuzz/fuzz-config.c lib/[a-z]*.c \
  *       $(pkg-config --libs libudev libkmod) -o build/fuzz-config
  *   build/fuzz-config -max_total_time=60 tests/fuzz/corpus-config
  *
