@@ -18,32 +18,26 @@ uuid=c7a5fdbd-cdaf-9455-926a-d65c16db1809
 record=/run/iommugrp/libvirt/$uuid.groups
 on_vfio() { [ "$(driver_of "$1")" = vfio-pci ] && [ "$(cat "$PCI_DIR/$1/driver_override")" = vfio-pci ]; }
 
-# domain_xml NAME UUID BDF: a domain as libvirt hands it to hooks, one <hostdev managed='no'>.
+# domain_xml NAME UUID BDF[,BDF...]: a domain as libvirt hands it to hooks, a <hostdev
+# managed='no'> for each BDF, in that order.
 domain_xml() {
-	local bus slot fn
-	bus=${3#*:}
-	slot=${bus#*:}
-	fn=${slot#*.}
-	slot=${slot%.*}
-	bus=${bus%%:*}
-	cat <<EOF
-<domain type='kvm'>
-  <name>$1</name>
-  <uuid>$2</uuid>
-  <memory unit='KiB'>1048576</memory>
-  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <hostdev mode='subsystem' type='pci' managed='no'>
-      <driver name='vfio'/>
-      <source>
-        <address domain='0x0000' bus='0x$bus' slot='0x$slot' function='0x$fn'/>
-      </source>
-      <address type='pci' domain='0x0000' bus='0x05' slot='0x00' function='0x0'/>
-    </hostdev>
-  </devices>
-</domain>
-EOF
+	local bdf bus slot fn
+	printf "<domain type='kvm'>\n  <name>%s</name>\n  <uuid>%s</uuid>\n" "$1" "$2"
+	printf "  <memory unit='KiB'>1048576</memory>\n"
+	printf "  <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>\n  <devices>\n"
+	printf "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+	for bdf in $(echo "$3" | tr , ' '); do
+		bus=${bdf#*:}
+		slot=${bus#*:}
+		fn=${slot#*.}
+		slot=${slot%.*}
+		bus=${bus%%:*}
+		printf "    <hostdev mode='subsystem' type='pci' managed='no'>\n      <driver name='vfio'/>\n"
+		printf "      <source>\n        <address domain='0x0000' bus='0x%s' slot='0x%s' function='0x%s'/>\n" \
+			"$bus" "$slot" "$fn"
+		printf "      </source>\n    </hostdev>\n"
+	done
+	printf "  </devices>\n</domain>\n"
 }
 
 # call_hook NAME EXPECTED_STATUS DOMAIN UUID BDF OPERATION SUBOP EXTRA: as libvirtd does; leaves
@@ -111,6 +105,22 @@ call_hook libvirt-release-again-is-noop 0 vm1 "$uuid" "$E1000_A_BDF" release end
 assert_same libvirt-release-again-changes-nothing "$state_before" "$(pci_state)"
 bind_device "$E1000_B_BDF" e1000
 assert_frames_move libvirt-release-dma-works
+
+# -- two groups, the second one's handoff fails half-way (its 5th write): it is rolled back, and
+# the first, already on vfio-pci, is given back too; the domain does not start.
+single=$(group_of "$E1000E_BDF")
+state_before=$(pci_state)
+steps=$(iommugrp vfio-bind --dry-run --json "$single" | jq '.groups[0].steps | length')
+assert_eq libvirt-single-group-has-three-steps 3 "$steps" "steps of group $single"
+export IOMMUGRP_FAULT=fail-step=5
+call_hook libvirt-prepare-second-group-fails 5 vm3 "$uuid" "$E1000E_BDF,$E1000_A_BDF" prepare begin -
+unset IOMMUGRP_FAULT
+assert_contains libvirt-prepare-failure-names-group "group $multi (hostdev $E1000_A_BDF): failed and was rolled back" "$HOOK_ERR"
+assert_contains libvirt-prepare-failure-gives-back-first "giving back the 1 group(s) already handed to vfio-pci" "$HOOK_ERR"
+assert_same libvirt-prepare-failure-leaves-host-as-found "$state_before" "$(pci_state)"
+if [ ! -e "$record" ]; then pass libvirt-prepare-failure-records-nothing
+else fail libvirt-prepare-failure-records-nothing "$record exists: $(cat "$record")"; fi
+no_journal_left libvirt-prepare-failure-leaves-no-journal
 
 # -- prepare refused: the NIC the host is using (an address on it); the domain does not start
 state_before=$(pci_state)
