@@ -97,6 +97,7 @@ struct iommugrp_ctx {
 
 	char *release;
 	int release_err;
+	bool claim_rules_seen; /* a type write answered by claim-based rules (kernel.c) */
 	char *boot_policy_source;
 	char **iommu_units;
 	int n_iommu_units;
@@ -172,6 +173,8 @@ struct boot_setting {
 };
 void parse_boot_cmdline(const char *cmdline, struct boot_setting *setting);
 void parse_kernel_config(const char *config, struct boot_setting *setting);
+/* kernel.c: true when the running kernel's type writes follow claim-based rules. */
+bool kernel_probe_claim_rules(struct iommugrp_ctx *ctx, struct iommugrp_group *group);
 
 /* group.c / device.c */
 struct iommugrp_group *group_new(struct iommugrp_ctx *ctx, unsigned int number);

@@ -59,7 +59,7 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 	r = iommugrp_kernel_check_claim_patch(ctx);
 	if (r < 0)
 		return r;
-	if (r == 1)
+	if (ctx->claim_rules_seen || r == 1)
 		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
 	else if (version < 5011)
 		*ret_rules = IOMMUGRP_RULES_NONE;
@@ -90,6 +90,37 @@ EXPORT int iommugrp_kernel_check_claim_patch(struct iommugrp_ctx *ctx)
 EXPORT bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx)
 {
 	return iommugrp_kernel_check_claim_patch(ctx) == 1;
+}
+
+/*
+ * A 6.1 kernel with iommugrp's series but without its optional dma_owner patch
+ * (kernel/0005) has the files of any 6.1: its type writes tell the rules apart.
+ * Writing a multi-device group's current type changes nothing under either rules:
+ * single-device rules refuse it with EINVAL ("more than one device") before
+ * anything else, claim-based rules accept it, or refuse it with EPERM while the
+ * group is in use. Only the running kernel can answer (a sysroot's files accept
+ * any write).
+ */
+bool kernel_probe_claim_rules(struct iommugrp_ctx *ctx, struct iommugrp_group *group)
+{
+	const char *type;
+	char *path;
+	int r;
+
+	if (ctx->claim_rules_seen)
+		return true;
+	if (strcmp(ctx->sysroot, "/") != 0 || iommugrp_group_get_device_count(group) < 2 ||
+	    iommugrp_group_get_type(group, &type) < 0)
+		return false;
+	path = strdup_printf("%s/type", group->syspath);
+	if (!path)
+		return false;
+	r = sysfs_write(ctx, path, type);
+	free(path);
+	log_dbg(ctx, "group %u: writing its type '%s' again: %s", group->number, type,
+		r < 0 ? strerror(-r) : "accepted");
+	ctx->claim_rules_seen = r == 0 || r == -EPERM;
+	return ctx->claim_rules_seen;
 }
 
 EXPORT const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules)

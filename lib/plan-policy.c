@@ -57,11 +57,12 @@ static int refuse_by_rules(struct iommugrp_change *change, enum iommugrp_type_ru
 				     "kernel %s cannot change a group's type at run time (5.11 "
 				     "and later can); use iommu.passthrough= / iommu.strict= at boot",
 				     release);
-	if (rules == IOMMUGRP_RULES_SINGLE_DEVICE && ndev > 1)
+	if (rules == IOMMUGRP_RULES_SINGLE_DEVICE && ndev > 1 &&
+	    !kernel_probe_claim_rules(change->group->ctx, change->group))
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_KERNEL_RULES, NULL, -EINVAL,
 				     "group %u has %d devices, and kernel %s changes the policy only "
 				     "of single-device groups; kernels from 6.4, or 6.1 with "
-				     "kernel/0001-iommu-*.patch from iommugrp, can",
+				     "iommugrp's kernel/ series, can",
 				     change->group->number, ndev, release);
 	if (ndev <= 0)
 		return change_refuse(change, -EINVAL, "group %u has no devices",
@@ -105,6 +106,9 @@ static int plan_policy(struct iommugrp_change *change)
 	if (r < 0)
 		return change_refuse(change, r, "cannot tell which rules kernel %s applies", release);
 	r = refuse_by_rules(change, rules, release);
+	/* The probe may have found claim-based rules behind a 6.1 version number. */
+	if (r == 0 && change->refusal == 0)
+		r = iommugrp_kernel_get_type_rules(change->group->ctx, &rules);
 	if (r == 0)
 		r = change_refuse_if_in_use(change, "changing its policy");
 	if (r == 0)
