@@ -55,11 +55,11 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(BOOT_FILES)
 
-$(B)/lib/%.o: lib/%.c lib/iommugrp.h lib/internal.h
+$(B)/lib/%.o: lib/%.c lib/*.h shared/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(B)/cli/%.o: cli/%.c cli/*.h lib/iommugrp.h
+$(B)/cli/%.o: cli/%.c cli/*.h lib/iommugrp.h shared/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -c -o $@ $<
 

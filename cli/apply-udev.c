@@ -230,9 +230,9 @@ static bool refused_before_apply(struct outcome *o, struct iommugrp_change *chan
 		free(text);
 		return true;
 	}
-	if (!(flags & IOMMUGRP_CONFIG_FALLBACK_NONE) || !change_needs_unbind(change))
+	if (!(flags & IOMMUGRP_CONFIG_FALLBACK_NONE) || !plan_needs_unbind(change))
 		return false;
-	drivers = change_unbound_drivers(change);
+	drivers = plan_unbound_drivers(change);
 	if (asprintf(&text, "%s refused: %s already bound and fallback=none", what,
 		     drivers ? drivers : "a driver") >= 0)
 		note(o, R_REFUSED, text);
@@ -283,7 +283,7 @@ static void converge_policy(struct pass *p, unsigned int index, struct outcome *
 		free(text);
 		return;
 	}
-	unbinds = change_needs_unbind(change);
+	unbinds = plan_needs_unbind(change);
 	if (!refused_before_apply(o, change, what, flags)) {
 		iommugrp_change_apply(change);
 		note_change(o, change, what, unbinds);
@@ -327,7 +327,7 @@ static void converge_vfio(struct pass *p, unsigned int index, struct outcome *o)
 		free(text);
 		return;
 	}
-	unbinds = change_needs_unbind(change);
+	unbinds = plan_needs_unbind(change);
 	if (!refused_before_apply(o, change, "vfio", flags)) {
 		if (!iommugrp_change_is_noop(change) && (r = iommugrp_vfio_pci_load(p->ctx)) < 0) {
 			char *text = NULL;

@@ -36,6 +36,7 @@ struct cli {
 
 struct command {
 	const char *name;
+	const char *args; /* the synopsis after the name, for the help: "TARGET POLICY" */
 	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 };
@@ -111,27 +112,31 @@ int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_check_config(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
 
-/* change.c: printing and confirming planned changes (set-policy, vfio-bind, ...). */
-void change_print_plan(FILE *out, struct iommugrp_change *change);
-void change_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal);
-char *change_unbound_drivers(struct iommugrp_change *change);
-int change_exit_status(struct iommugrp_change *change);
-void change_report(struct iommugrp_change *change);
-bool change_needs_unbind(struct iommugrp_change *change);
+/* plan.c: printing, confirming and applying planned changes (set-policy, vfio-bind, ...). */
+void plan_print_steps(FILE *out, struct iommugrp_change *change);
+void plan_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal);
+char *plan_unbound_drivers(struct iommugrp_change *change);
+int plan_exit_status(struct iommugrp_change *change);
+void plan_report(struct iommugrp_change *change);
+bool plan_needs_unbind(struct iommugrp_change *change);
 bool confirm(const char *question);
-int change_execute(struct iommugrp_change *change, bool dry_run);
-enum iommugrp_outcome change_outcome(struct iommugrp_change *change);
-struct change_words {
+int plan_execute(struct iommugrp_change *change, bool dry_run);
+enum iommugrp_outcome plan_outcome(struct iommugrp_change *change);
+struct plan_words {
 	const char *aim;     /* "hand it to vfio-pci" */
 	const char *done;    /* "handed to vfio-pci" */
 	const char *already; /* "it is on vfio-pci already" */
 };
-void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const struct change_words *words);
+void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
+		       const struct plan_words *words);
 int worst_status(int a, int b);
 int cli_resolve_groups(struct cli *cli, char **targets, int count,
 		       struct iommugrp_group ***ret_groups, int *ret_count);
 void cli_unref_groups(struct iommugrp_group **groups, int count);
+/* --dry-run, the same for every command that changes something. */
+enum { OPT_DRY_RUN = 0x200, OPT_COMMAND_FIRST };
+#define DRY_RUN_OPTION \
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 }
 extern const struct argp_option dry_run_options[];
 error_t parse_dry_run(int key, char *arg, struct argp_state *state);
 typedef int (*group_fn)(struct cli *cli, const void *options, struct iommugrp_group *group,

@@ -13,10 +13,10 @@
 
 #include "apply.h"
 
-enum { OPT_DRY_RUN = 0x200, OPT_UNBIND, OPT_UDEV };
+enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_UDEV };
 
 static const struct argp_option options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
+	DRY_RUN_OPTION,
 	{ "unbind", OPT_UNBIND, NULL, 0,
 	  "Unbind drivers that are bound where the configuration wants a group changed", 0 },
 	{ "udev", OPT_UDEV, "DEVPATH", 0,
@@ -108,10 +108,10 @@ char *hand_over_group_file(struct iommugrp_ctx *ctx, unsigned int number, const 
 	return why;
 }
 
-static const struct change_words vfio_words = {
+static const struct plan_words vfio_words = {
 	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
 };
-static const struct change_words policy_words = {
+static const struct plan_words policy_words = {
 	"set its policy", "policy set", "the policy is set already",
 };
 
@@ -122,11 +122,11 @@ static bool unbind_refused(const struct apply_options *o, unsigned int flags,
 	char *drivers;
 
 	if (o->dry_run || iommugrp_change_get_refusal(change, NULL) < 0 ||
-	    iommugrp_change_is_noop(change) || !change_needs_unbind(change))
+	    iommugrp_change_is_noop(change) || !plan_needs_unbind(change))
 		return false;
 	if (o->unbind && !(flags & IOMMUGRP_CONFIG_FALLBACK_NONE))
 		return false;
-	drivers = change_unbound_drivers(change);
+	drivers = plan_unbound_drivers(change);
 	if (flags & IOMMUGRP_CONFIG_FALLBACK_NONE)
 		cli_error("group %u: refused, nothing was changed: %s bound, and the configuration "
 			  "says fallback=none",
@@ -141,7 +141,7 @@ static bool unbind_refused(const struct apply_options *o, unsigned int flags,
 
 static int run_change(struct cli *cli, const struct apply_options *o, unsigned int flags,
 		      unsigned int number, struct iommugrp_change *change,
-		      const struct change_words *words, const char *kind, struct json *j)
+		      const struct plan_words *words, const char *kind, struct json *j)
 {
 	int status;
 	bool refused_here = unbind_refused(o, flags, change, number);
@@ -153,17 +153,17 @@ static int run_change(struct cli *cli, const struct apply_options *o, unsigned i
 		 iommugrp_vfio_pci_load(cli->ctx) < 0)
 		status = EXIT_ERROR;
 	else
-		status = change_execute(change, o->dry_run);
+		status = plan_execute(change, o->dry_run);
 	if (j) {
 		json_object_begin(j, NULL);
 		json_string(j, "action", kind);
-		change_json(j, change, refused_here ? "needs --unbind (or fallback=none)" : NULL);
+		plan_json(j, change, refused_here ? "needs --unbind (or fallback=none)" : NULL);
 		json_object_end(j);
 	} else if (!refused_here) {
-		change_print_text(number, change, o->dry_run, words);
+		plan_print_text(number, change, o->dry_run, words);
 	}
 	if (!refused_here)
-		change_report(change);
+		plan_report(change);
 	return status;
 }
 

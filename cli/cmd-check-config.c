@@ -51,10 +51,10 @@ static char *describe_change(struct iommugrp_change *change, const char *aim, co
 		r = asprintf(&text, "refused: %s", reason ? reason : "?");
 	} else if (iommugrp_change_is_noop(change)) {
 		r = asprintf(&text, "nothing to do: %s", already);
-	} else if (!change_needs_unbind(change)) {
+	} else if (!plan_needs_unbind(change)) {
 		r = asprintf(&text, "would %s", aim);
 	} else {
-		drivers = change_unbound_drivers(change);
+		drivers = plan_unbound_drivers(change);
 		if (flags & IOMMUGRP_CONFIG_FALLBACK_NONE) {
 			*refused = true;
 			r = asprintf(&text, "refused: %s %s bound and fallback=none forbids unbinding",

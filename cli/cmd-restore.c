@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-static const struct change_words words = {
+static const struct plan_words words = {
 	"return it to its journalled state", "returned to its journalled state",
 	"it is in its journalled state already",
 };
@@ -26,17 +26,17 @@ static int restore_group(struct cli *cli, bool dry_run, unsigned int number, str
 		cli_error("group %u: cannot plan the restore: %s", number, strerror(-r));
 		return EXIT_ERROR;
 	}
-	status = change_execute(change, dry_run);
+	status = plan_execute(change, dry_run);
 	if (j) {
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", dry_run);
-		change_json(j, change, NULL);
+		plan_json(j, change, NULL);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, dry_run, &words);
+		plan_print_text(number, change, dry_run, &words);
 	}
-	change_report(change);
+	plan_report(change);
 	iommugrp_change_unref(change);
 	return status;
 }

@@ -10,10 +10,10 @@ struct set_policy_options {
 	bool dry_run, unbind, save;
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_UNBIND, OPT_SAVE };
+enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_SAVE };
 
 static const struct argp_option options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
+	DRY_RUN_OPTION,
 	{ "unbind", OPT_UNBIND, NULL, 0,
 	  "Unbind the drivers the kernel wants gone, and bind them again afterwards", 0 },
 	{ "save", OPT_SAVE, NULL, 0,
@@ -46,7 +46,7 @@ static void print_json(struct iommugrp_group *group, const char *policy, bool dr
 	json_uint(&j, "group", iommugrp_group_get_number(group));
 	json_string(&j, "requested", policy);
 	json_bool(&j, "dry_run", dry_run);
-	change_json(&j, change, cli_refusal);
+	plan_json(&j, change, cli_refusal);
 	json_end(&j);
 }
 
@@ -57,7 +57,7 @@ static void print_text(struct iommugrp_group *group, const char *policy, bool dr
 	const char *old = iommugrp_change_get_old_type(change);
 	const char *expected = iommugrp_change_get_expected_type(change);
 
-	if (change_outcome(change) == IOMMUGRP_OUTCOME_REFUSED)
+	if (plan_outcome(change) == IOMMUGRP_OUTCOME_REFUSED)
 		return;
 	if (iommugrp_change_is_noop(change)) {
 		printf("group %u already has policy %s: nothing to do\n", number, old);
@@ -66,11 +66,11 @@ static void print_text(struct iommugrp_group *group, const char *policy, bool dr
 		       expected && strcmp(expected, policy) ? " (the boot default: " : "",
 		       expected && strcmp(expected, policy) ? expected : "",
 		       expected && strcmp(expected, policy) ? ")" : "");
-		change_print_plan(stdout, change);
-	} else if (change_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
+		plan_print_steps(stdout, change);
+	} else if (plan_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
 		printf("group %u: %s -> %s\n", number, old,
 		       iommugrp_change_get_new_type(change));
-		change_print_plan(stdout, change);
+		plan_print_steps(stdout, change);
 	}
 }
 
@@ -80,14 +80,14 @@ static bool allowed_to_unbind(struct cli *cli, const struct set_policy_options *
 {
 	char question[128];
 
-	if (o->unbind || o->dry_run || !change_needs_unbind(change) ||
+	if (o->unbind || o->dry_run || !plan_needs_unbind(change) ||
 	    iommugrp_change_get_refusal(change, NULL) < 0 || iommugrp_change_is_noop(change))
 		return true;
 	if (cli->json || !isatty(STDIN_FILENO))
 		return false;
 	fprintf(stderr, "Changing the policy of group %u needs these writes:\n",
 		iommugrp_group_get_number(group));
-	change_print_plan(stderr, change);
+	plan_print_steps(stderr, change);
 	snprintf(question, sizeof(question), "Unbind the drivers of group %u and go on?",
 		 iommugrp_group_get_number(group));
 	return confirm(question);
@@ -96,7 +96,7 @@ static bool allowed_to_unbind(struct cli *cli, const struct set_policy_options *
 static void refuse_unbind(struct cli *cli, struct iommugrp_group *group, const char *policy,
 			  struct iommugrp_change *change)
 {
-	char *drivers = change_unbound_drivers(change), *reason = NULL;
+	char *drivers = plan_unbound_drivers(change), *reason = NULL;
 
 	if (asprintf(&reason, "the kernel changes the policy only with these drivers unbound: %s; "
 			      "pass --unbind to let iommugrp unbind and rebind them",
@@ -106,7 +106,7 @@ static void refuse_unbind(struct cli *cli, struct iommugrp_group *group, const c
 		print_json(group, policy, false, change, reason);
 	} else {
 		cli_error("group %u: %s", iommugrp_group_get_number(group), reason ? reason : "");
-		change_print_plan(stderr, change);
+		plan_print_steps(stderr, change);
 	}
 	free(reason);
 	free(drivers);
@@ -146,12 +146,12 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 		refuse_unbind(cli, group, iommugrp_policy_to_string(policy), change);
 		status = EXIT_REFUSED;
 	} else {
-		status = change_execute(change, o->dry_run);
+		status = plan_execute(change, o->dry_run);
 		if (cli->json)
 			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change, NULL);
 		else
 			print_text(group, iommugrp_policy_to_string(policy), o->dry_run, change);
-		change_report(change);
+		plan_report(change);
 		if (o->save && status == EXIT_OK) {
 			char actions[32];
 

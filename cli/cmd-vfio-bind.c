@@ -16,10 +16,10 @@ struct vfio_bind_options {
 	gid_t gid;
 };
 
-enum { OPT_DRY_RUN = 0x200, OPT_FORCE, OPT_USER, OPT_GROUP, OPT_SAVE };
+enum { OPT_FORCE = OPT_COMMAND_FIRST, OPT_USER, OPT_GROUP, OPT_SAVE };
 
 static const struct argp_option options[] = {
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
+	DRY_RUN_OPTION,
 	{ "force", OPT_FORCE, NULL, 0,
 	  "Take devices the host needs too (mounted disks, routed NICs, the console's VGA)", 0 },
 	{ "user", OPT_USER, "USER", 0, "Give /dev/vfio files to USER (for an unprivileged VMM)", 0 },
@@ -112,7 +112,7 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o,
 	return status;
 }
 
-static const struct change_words words = {
+static const struct plan_words words = {
 	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
 };
 
@@ -146,7 +146,7 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 	    !iommugrp_change_is_noop(change) && iommugrp_vfio_pci_load(cli->ctx) < 0)
 		status = EXIT_ERROR;
 	else
-		status = change_execute(change, o->dry_run);
+		status = plan_execute(change, o->dry_run);
 	if (status == EXIT_OK && !o->dry_run) {
 		nfiles = iommugrp_group_get_vfio_files(group, &files);
 		if (nfiles < 0) {
@@ -163,18 +163,18 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", o->dry_run);
-		change_json(j, change, NULL);
+		plan_json(j, change, NULL);
 		json_array_begin(j, "vfio_files");
 		for (int i = 0; i < nfiles; i++)
 			json_string(j, NULL, files[i]);
 		json_array_end(j);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, o->dry_run, &words);
+		plan_print_text(number, change, o->dry_run, &words);
 		for (int i = 0; i < nfiles; i++)
 			printf("%s\n", files[i]);
 	}
-	change_report(change);
+	plan_report(change);
 	if (o->save && status == EXIT_OK)
 		status = save_entry(cli, o, group);
 	iommugrp_change_unref(change);

@@ -5,7 +5,7 @@
 
 #include "boot.h"
 
-static const struct change_words words = {
+static const struct plan_words words = {
 	"give it back to its drivers", "given back to its drivers", "it is not on vfio-pci",
 };
 
@@ -22,9 +22,9 @@ static int release_group(struct cli *cli, const void *options, struct iommugrp_g
 		cli_error("group %u: cannot plan the release: %s", number, strerror(-r));
 		return EXIT_ERROR;
 	}
-	status = change_execute(change, dry_run);
+	status = plan_execute(change, dry_run);
 	if (!iommugrp_change_has_record(change) && !cli->json &&
-	    change_outcome(change) != IOMMUGRP_OUTCOME_REFUSED &&
+	    plan_outcome(change) != IOMMUGRP_OUTCOME_REFUSED &&
 	    !iommugrp_change_is_noop(change))
 		fprintf(stderr, "%s: group %u: no record of the drivers before vfio-bind (bound by "
 				"another tool?): clearing the overrides and letting the kernel choose "
@@ -35,12 +35,12 @@ static int release_group(struct cli *cli, const void *options, struct iommugrp_g
 		json_uint(j, "group", number);
 		json_bool(j, "dry_run", dry_run);
 		json_bool(j, "recorded", iommugrp_change_has_record(change));
-		change_json(j, change, NULL);
+		plan_json(j, change, NULL);
 		json_object_end(j);
 	} else {
-		change_print_text(number, change, dry_run, &words);
+		plan_print_text(number, change, dry_run, &words);
 	}
-	change_report(change);
+	plan_report(change);
 	if (o->save && status == EXIT_OK)
 		status = config_save_group(cli, group, "vfio", NULL, dry_run);
 	iommugrp_change_unref(change);

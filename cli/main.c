@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../shared/pci-address.h"
 
 const char *argp_program_version = "iommugrp " VERSION;
 
@@ -72,34 +73,26 @@ static error_t parse_common(int key, char *arg, struct argp_state *state)
 
 const struct argp common_argp = { common_options, parse_common, NULL, NULL, NULL, NULL, NULL };
 
+/* The one list of commands: dispatch and the help's "Commands:" block come from it. */
 const struct command commands[] = {
-	{ "list", cmd_list, "List every IOMMU group and its devices (the default)" },
-	{ "show", cmd_show, "Show everything about one group" },
-	{ "status", cmd_status, "Is an IOMMU active; kernel rules, boot policy, vfio-pci" },
-	{ "set-policy", cmd_set_policy, "Switch a group's DMA policy" },
-	{ "vfio-bind", cmd_vfio_bind, "Hand whole groups to vfio-pci" },
-	{ "vfio-release", cmd_vfio_release, "Give whole groups back to their drivers" },
-	{ "restore", cmd_restore, "Undo interrupted operations from their journals" },
-	{ "check-config", cmd_check_config, "Check /etc/iommugrp.conf: syntax, matches, conflicts" },
-	{ "apply", cmd_apply, "Converge the groups to /etc/iommugrp.conf now" },
-	{ NULL, NULL, NULL },
+	{ "list", "", cmd_list, "List every IOMMU group and its devices (the default)" },
+	{ "show", "TARGET", cmd_show, "Show everything about one group" },
+	{ "status", "", cmd_status, "Is an IOMMU active; kernel rules, boot policy, vfio-pci" },
+	{ "set-policy", "TARGET POLICY", cmd_set_policy,
+	  "Switch a group's DMA policy: identity, DMA, DMA-FQ, auto" },
+	{ "vfio-bind", "TARGET...", cmd_vfio_bind, "Hand whole groups to vfio-pci" },
+	{ "vfio-release", "TARGET...", cmd_vfio_release,
+	  "Give whole groups back to the drivers they had" },
+	{ "restore", "", cmd_restore, "Undo interrupted operations from their journals" },
+	{ "check-config", "", cmd_check_config,
+	  "Check /etc/iommugrp.conf and /etc/iommugrp.d/*.conf" },
+	{ "apply", "", cmd_apply, "Converge the groups to the configuration now" },
+	{ NULL, NULL, NULL, NULL },
 };
 
+/* After the options: the commands (from the table), then this. */
 static const char main_doc[] =
 	"Show and administer Linux IOMMU groups.\v"
-	"Commands:\n"
-	"  list                 List every IOMMU group and its devices (the default)\n"
-	"  show TARGET          Show everything about one group\n"
-	"  status               Is an IOMMU active; kernel rules, boot policy, vfio-pci\n"
-	"  set-policy TARGET POLICY\n"
-	"                       Switch a group's DMA policy: identity, DMA, DMA-FQ, auto\n"
-	"  vfio-bind TARGET...  Hand whole groups to vfio-pci\n"
-	"  vfio-release TARGET...\n"
-	"                       Give whole groups back to the drivers they had\n"
-	"  restore              Undo interrupted operations from their journals\n"
-	"  check-config         Check /etc/iommugrp.conf and /etc/iommugrp.d/*.conf\n"
-	"  apply                Converge the groups to the configuration now\n"
-	"\n"
 	"TARGET is a group number (3), a PCI address (0000:01:00.0 or 01:00.0),\n"
 	"a device name (AMDI0010:00) or a sysfs path (/sys/bus/pci/devices/0000:01:00.0,\n"
 	"/sys/kernel/iommu_groups/3).\n"
@@ -120,6 +113,40 @@ struct main_state {
 	struct cli *cli;
 	int command_index;
 };
+
+/* "  show TARGET          Show ...", the summary on a line of its own after a long synopsis. */
+static void print_command_help(FILE *out, const struct command *c)
+{
+	int width = fprintf(out, "  %s%s%s", c->name, *c->args ? " " : "", c->args);
+
+	if (width > 22)
+		fprintf(out, "\n%23s%s\n", "", c->summary);
+	else
+		fprintf(out, "%*s%s\n", 23 - width, "", c->summary);
+}
+
+static char *help_filter(int key, const char *text, void *input)
+{
+	char *help = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	(void)input;
+	if (key != ARGP_KEY_HELP_POST_DOC || !text)
+		return (char *)text;
+	out = open_memstream(&help, &size);
+	if (!out)
+		return (char *)text;
+	fputs("Commands:\n", out);
+	for (const struct command *c = commands; c->name; c++)
+		print_command_help(out, c);
+	fprintf(out, "\n%s", text);
+	if (fclose(out) != 0) {
+		free(help);
+		return (char *)text;
+	}
+	return help;
+}
 
 static error_t parse_main(int key, char *arg, struct argp_state *state)
 {
@@ -143,7 +170,7 @@ static error_t parse_main(int key, char *arg, struct argp_state *state)
 
 static const struct argp_child main_children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
 static const struct argp main_argp = { NULL, parse_main, "[COMMAND [ARG...]]", main_doc,
-				       main_children, NULL, NULL };
+				       main_children, help_filter, NULL };
 
 struct positional {
 	const struct command_spec *spec;
@@ -272,7 +299,7 @@ int cli_target_error(const struct cli *cli, const char *target, int r)
 
 	switch (r) {
 	case -EINVAL:
-		if (strchr(target, ':') && target[strspn(target, "0123456789abcdefABCDEF:.")] == '\0')
+		if (looks_like_pci_address(target))
 			cli_error("'%s' is not a PCI address: expected [DOMAIN:]BUS:DEVICE.FUNCTION "
 				  "in hex, like 0000:01:00.0 or 01:00.0",
 				  target);

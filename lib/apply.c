@@ -67,18 +67,6 @@ static char *read_driver(const struct iommugrp_ctx *ctx, const char *devpath)
 	return sysfs_link_basename(ctx, devpath, "driver", &driver) < 0 ? NULL : driver;
 }
 
-static char *read_override(const struct iommugrp_ctx *ctx, const char *devpath)
-{
-	char *value = NULL;
-
-	if (sysfs_read_attr(ctx, devpath, "driver_override", &value) <= 0 ||
-	    strcmp(value, "(null)") == 0) {
-		free(value);
-		return NULL;
-	}
-	return value;
-}
-
 static char *read_type(const struct iommugrp_change *change)
 {
 	char *type = NULL;
@@ -90,26 +78,21 @@ static char *read_type(const struct iommugrp_change *change)
 	return type;
 }
 
-static bool same(const char *a, const char *b)
-{
-	return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
 /* Nothing changed between planning and locking: otherwise the plan is stale. */
 static int check_still_planned(struct iommugrp_change *change)
 {
 	const struct iommugrp_ctx *ctx = change->group->ctx;
 	const struct journal *snap = &change->snapshot;
 	char *type = read_type(change);
-	bool unchanged = same(type, snap->type);
+	bool unchanged = streq_ptr(type, snap->type);
 
 	free(type);
 	for (size_t i = 0; unchanged && i < snap->n_devices; i++) {
 		char *driver = read_driver(ctx, snap->devices[i].devpath);
-		char *override = read_override(ctx, snap->devices[i].devpath);
+		char *override = device_read_override(ctx, snap->devices[i].devpath);
 
-		unchanged = same(driver, snap->devices[i].driver) &&
-			    same(override, snap->devices[i].override);
+		unchanged = streq_ptr(driver, snap->devices[i].driver) &&
+			    streq_ptr(override, snap->devices[i].override);
 		free(driver);
 		free(override);
 	}
@@ -183,7 +166,7 @@ static int write_type(struct iommugrp_change *change, const char *path, const ch
 		return r;
 	}
 	now = read_type(change);
-	if (expect && !same(now, expect)) {
+	if (expect && !streq_ptr(now, expect)) {
 		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads '%s', "
 					   "not '%s' (it falls back to DMA when it cannot set up "
 					   "the domain)",
@@ -200,7 +183,7 @@ static int check_driver(struct iommugrp_change *change, const struct step *s, co
 			const char *expect, bool any, char **ret_error)
 {
 	char *driver = read_driver(change->group->ctx, s->devpath);
-	bool ok = any ? driver != NULL : same(driver, expect);
+	bool ok = any ? driver != NULL : streq_ptr(driver, expect);
 
 	if (!ok)
 		*ret_error = strdup_printf("%s: after writing /%s the device is %s%s%s", s->device,
@@ -231,8 +214,8 @@ static int write_override(struct iommugrp_change *change, const struct step *s, 
 
 	if (r < 0)
 		return r;
-	now = read_override(change->group->ctx, s->devpath);
-	if (!same(now, strcmp(value, "\n") == 0 ? NULL : value)) {
+	now = device_read_override(change->group->ctx, s->devpath);
+	if (!streq_ptr(now, strcmp(value, "\n") == 0 ? NULL : value)) {
 		*ret_error = strdup_printf("%s: /%s reads '%s' after the write", s->device, s->path,
 					   now ? now : "(null)");
 		r = -EIO;
@@ -276,10 +259,10 @@ static bool restorable_type(const char *type)
 static int rebind(struct iommugrp_change *change, const struct step *s, char **ret_error)
 {
 	const struct journal_device *was = journal_find(&change->snapshot, s->device);
-	char *now = read_override(change->group->ctx, s->devpath);
+	char *now = device_read_override(change->group->ctx, s->devpath);
 	int r = 0;
 
-	if (was && !same(now, was->override)) {
+	if (was && !streq_ptr(now, was->override)) {
 		char *path = path_join(s->devpath, "driver_override");
 
 		r = path ? write_checked(change, s->device, path, was->override ? was->override : "\n",

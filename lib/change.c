@@ -34,13 +34,21 @@ int change_new(struct iommugrp_group *group, const char *operation,
 	return 0;
 }
 
-/* The first refusal's errno and code count; every reason is kept, one a line, so all are said at once. */
-static int refuse(struct iommugrp_change *change, enum iommugrp_refusal code, const char *device,
-		  int error, const char *format, va_list args)
+/*
+ * The first refusal's errno and code count; every reason is kept, one a line,
+ * so all are said at once.
+ */
+int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
+		     const char *device, int error, const char *format, ...)
 {
 	char *reason = NULL, *joined;
+	va_list args;
+	int n;
 
-	if (vasprintf(&reason, format, args) < 0)
+	va_start(args, format);
+	n = vasprintf(&reason, format, args);
+	va_end(args);
+	if (n < 0)
 		return -ENOMEM;
 	if (change->refusal == 0) {
 		change->refusal = error;
@@ -60,29 +68,6 @@ static int refuse(struct iommugrp_change *change, enum iommugrp_refusal code, co
 	free(change->refusal_reason);
 	change->refusal_reason = joined;
 	return 0;
-}
-
-int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
-{
-	va_list args;
-	int r;
-
-	va_start(args, format);
-	r = refuse(change, IOMMUGRP_REFUSAL_OTHER, NULL, error, format, args);
-	va_end(args);
-	return r;
-}
-
-int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
-		     const char *device, int error, const char *format, ...)
-{
-	va_list args;
-	int r;
-
-	va_start(args, format);
-	r = refuse(change, code, device, error, format, args);
-	va_end(args);
-	return r;
 }
 
 EXPORT enum iommugrp_refusal iommugrp_change_get_refusal_code(const struct iommugrp_change *change,
@@ -122,15 +107,6 @@ static char *step_path(struct iommugrp_change *change, const struct step *s)
 	return NULL;
 }
 
-static char *dup_or_null(const char *s, bool *failed)
-{
-	char *copy = s ? strdup(s) : NULL;
-
-	if (s && !copy)
-		*failed = true;
-	return copy;
-}
-
 static char *current_override_value(struct iommugrp_change *change, const char *device)
 {
 	const struct journal_device *d = journal_find(&change->snapshot, device);
@@ -153,14 +129,14 @@ int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind
 	s = &change->steps[change->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
-	s->device = dup_or_null(device, &failed);
-	s->devpath = dup_or_null(devpath, &failed);
-	s->driver = dup_or_null(driver, &failed);
+	s->device = strdup_or_null(device, &failed);
+	s->devpath = strdup_or_null(devpath, &failed);
+	s->driver = strdup_or_null(driver, &failed);
 	s->bus = bus_dir(change, devpath);
 	if (devpath && !s->bus)
 		return -ENOMEM;
 	s->path = step_path(change, s);
-	s->value = dup_or_null(kind == IOMMUGRP_STEP_WRITE_TYPE ||
+	s->value = strdup_or_null(kind == IOMMUGRP_STEP_WRITE_TYPE ||
 				       kind == IOMMUGRP_STEP_WRITE_OVERRIDE ? value : device,
 			       &failed);
 	if (kind == IOMMUGRP_STEP_WRITE_OVERRIDE)
@@ -169,14 +145,6 @@ int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind
 			       (kind == IOMMUGRP_STEP_WRITE_OVERRIDE && !s->old_value) ?
 		       -ENOMEM :
 		       0;
-}
-
-bool change_has_kind(const struct iommugrp_change *change, enum iommugrp_step_kind kind)
-{
-	for (size_t i = 0; i < change->n_steps; i++)
-		if (change->steps[i].kind == kind)
-			return true;
-	return false;
 }
 
 static bool has_capabilities(void)
@@ -346,7 +314,7 @@ EXPORT const char *iommugrp_outcome_to_string(enum iommugrp_outcome outcome)
 		[IOMMUGRP_OUTCOME_INCOMPLETE] = "rollback-incomplete",
 	};
 
-	return (unsigned)outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : NULL;
+	return (unsigned)outcome < ARRAY_SIZE(names) ? names[outcome] : NULL;
 }
 
 EXPORT const char *iommugrp_change_get_error(const struct iommugrp_change *change)

@@ -52,16 +52,15 @@ int change_new(struct iommugrp_group *group, const char *operation,
 int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind,
 		    const char *device, const char *devpath, const char *driver,
 		    const char *value);
-int change_refuse(struct iommugrp_change *change, int error, const char *format, ...)
-	PRINTF(3, 4);
-/* The same with a code and the device it concerns (NULL: the group), for the caller's wording. */
+/* Refuses with a code and the device it concerns (NULL: the group), for the caller's wording. */
 int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
 		     const char *device, int error, const char *format, ...) PRINTF(5, 6);
+#define change_refuse(change, error, ...) \
+	change_refuse_as(change, IOMMUGRP_REFUSAL_OTHER, NULL, error, __VA_ARGS__)
 int change_refuse_if_in_use(struct iommugrp_change *change, const char *what);
 int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what);
 int change_refuse_unusable_journal(struct iommugrp_change *change, const char *path, int error,
 				   const char *advice);
-bool change_has_kind(const struct iommugrp_change *change, enum iommugrp_step_kind kind);
 
 /* plan-restore.c: steps from the group's present state to a recorded one. */
 int change_plan_converge(struct iommugrp_change *change, const struct journal *target,

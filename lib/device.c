@@ -130,19 +130,24 @@ EXPORT const char *iommugrp_device_get_driver(struct iommugrp_device *device)
 	return device->driver;
 }
 
+char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath)
+{
+	char *value = NULL;
+
+	/* The kernel prints "(null)" when no override is set. */
+	if (sysfs_read_attr(ctx, devpath, "driver_override", &value) <= 0 ||
+	    strcmp(value, "(null)") == 0) {
+		free(value);
+		return NULL;
+	}
+	return value;
+}
+
 EXPORT const char *iommugrp_device_get_driver_override(struct iommugrp_device *device)
 {
 	if (!device->loaded_override) {
-		char *value = NULL;
-
 		device->loaded_override = 1;
-		/* The kernel prints "(null)" when no override is set. */
-		if (sysfs_read_attr(device->group->ctx, device->syspath, "driver_override",
-				    &value) > 0 &&
-		    strcmp(value, "(null)") != 0)
-			device->driver_override = value;
-		else
-			free(value);
+		device->driver_override = device_read_override(device->group->ctx, device->syspath);
 	}
 	return device->driver_override;
 }

@@ -101,11 +101,6 @@ void hwdb_cache_clear(struct iommugrp_ctx *ctx)
 	ctx->n_hwdb_cache = 0;
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 static void lookup_pci(struct iommugrp_ctx *ctx, struct iommugrp_device *device)
 {
 	const struct hwdb_names *names;
@@ -118,13 +113,13 @@ static void lookup_pci(struct iommugrp_ctx *ctx, struct iommugrp_device *device)
 	/* Without subsystem IDs so the chip's name wins over a board's. */
 	snprintf(key, sizeof(key), "pci:v%08Xd%08X", vendor, dev);
 	names = lookup(ctx, key);
-	device->vendor_name = dup_or_null(names->vendor);
-	device->model_name = dup_or_null(names->model);
+	device->vendor_name = strdup_or_null(names->vendor, NULL);
+	device->model_name = strdup_or_null(names->model, NULL);
 	/* The class entries match any IDs: query with placeholders, cache by class. */
 	snprintf(key, sizeof(key), "pci:v00000000d00000000sv00000000sd00000000bc%02Xsc%02Xi%02X",
 		 class_code >> 16, (class_code >> 8) & 0xff, class_code & 0xff);
 	names = lookup(ctx, key);
-	device->class_name = dup_or_null(names->subclass ? names->subclass : names->class_name);
+	device->class_name = strdup_or_null(names->subclass ? names->subclass : names->class_name, NULL);
 }
 
 static void lookup_modalias(struct iommugrp_ctx *ctx, struct iommugrp_device *device)
@@ -134,8 +129,8 @@ static void lookup_modalias(struct iommugrp_ctx *ctx, struct iommugrp_device *de
 
 	if (sysfs_read_attr(ctx, device->syspath, "modalias", &modalias) > 0) {
 		names = lookup(ctx, modalias);
-		device->vendor_name = dup_or_null(names->vendor);
-		device->model_name = dup_or_null(names->model);
+		device->vendor_name = strdup_or_null(names->vendor, NULL);
+		device->model_name = strdup_or_null(names->model, NULL);
 	}
 	free(modalias);
 }

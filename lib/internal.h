@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "iommugrp.h"
+#include "../shared/pci-address.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -158,9 +159,12 @@ int parse_regions(const char *text, struct iommugrp_region **ret_regions,
 		  size_t *ret_count, unsigned int *ret_bad_line);
 #define PCI_ADDRESS_MAX 20
 int parse_pci_address(const char *s, char ret_canonical[PCI_ADDRESS_MAX]);
-bool looks_like_pci_address(const char *s);
 const char *nth_line(const char *text, unsigned int n);
 char *strdup_printf(const char *format, ...) PRINTF(1, 2);
+/* NULL stays NULL; *failed is set when a copy could not be made. */
+char *strdup_or_null(const char *s, bool *failed);
+/* Equal strings, or both NULL. */
+bool streq_ptr(const char *a, const char *b);
 bool is_known_group_type(const char *type);
 int parse_kernel_version(const char *release, unsigned int *ret_major,
 			 unsigned int *ret_minor);
@@ -186,6 +190,8 @@ struct iommugrp_group *ctx_find_group(struct iommugrp_ctx *ctx, unsigned int num
 /* Drops what was read of a group's changing state (type, drivers, overrides, users). */
 void group_forget_state(struct iommugrp_group *group);
 void device_forget_state(struct iommugrp_device *device);
+/* driver_override read now, uncached; NULL when unset or absent. */
+char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath);
 
 /* users.c */
 void users_free(struct iommugrp_group *group);

@@ -203,7 +203,7 @@ enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *
 int iommugrp_device_read_vfio_state(struct iommugrp_device *device,
 				    enum iommugrp_vfio_state *ret_state);
 const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state);
-/* True when every member is unbound or on a driver_managed_dma driver; false also when unreadable. */
+/* True when every member is unbound or on a driver_managed_dma driver (false when unreadable). */
 bool iommugrp_group_is_viable(struct iommugrp_group *group);
 /*
  * Whether every member is unbound, a bridge, or on a driver_managed_dma driver.

@@ -34,11 +34,6 @@ void journal_clear(struct journal *j)
 	memset(j, 0, sizeof(*j));
 }
 
-static char *strdup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id)
 {
 	int r = sysfs_read(ctx, "proc/sys/kernel/random/boot_id", ret_boot_id);
@@ -62,8 +57,8 @@ static int add_device(struct journal *j, const char *name, const char *devpath,
 	d = &j->devices[j->n_devices++];
 	d->name = strdup(name);
 	d->devpath = strdup(devpath);
-	d->driver = strdup_or_null(driver);
-	d->override = strdup_or_null(override);
+	d->driver = strdup_or_null(driver, NULL);
+	d->override = strdup_or_null(override, NULL);
 	return d->name && d->devpath && (!driver || d->driver) && (!override || d->override) ?
 		       0 :
 		       -ENOMEM;

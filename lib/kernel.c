@@ -11,7 +11,7 @@
 
 #define OSRELEASE "proc/sys/kernel/osrelease"
 
-/* A tree without osrelease (captured, synthetic) is not malformed: the caller says what is unknown. */
+/* A tree without osrelease (captured, synthetic) is not malformed: callers say what is unknown. */
 static int read_release(struct iommugrp_ctx *ctx)
 {
 	int r = sysfs_read(ctx, OSRELEASE, &ctx->release);

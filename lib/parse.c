@@ -147,7 +147,7 @@ static const char *const region_type_names[] = {
 
 EXPORT const char *iommugrp_region_type_to_string(enum iommugrp_region_type type)
 {
-	if ((unsigned)type >= sizeof(region_type_names) / sizeof(region_type_names[0]))
+	if ((unsigned)type >= ARRAY_SIZE(region_type_names))
 		return NULL;
 	return region_type_names[type];
 }
@@ -155,7 +155,7 @@ EXPORT const char *iommugrp_region_type_to_string(enum iommugrp_region_type type
 static int region_type_from_token(const char *tok, size_t len,
 				  enum iommugrp_region_type *ret)
 {
-	for (size_t i = 0; i < sizeof(region_type_names) / sizeof(region_type_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(region_type_names); i++)
 		if (strlen(region_type_names[i]) == len && memcmp(tok, region_type_names[i], len) == 0) {
 			*ret = (enum iommugrp_region_type)i;
 			return 0;
@@ -284,10 +284,18 @@ int parse_pci_address(const char *s, char ret_canonical[PCI_ADDRESS_MAX])
 	return 0;
 }
 
-/* Only hex digits, ':' and '.', with a ':': the user meant a PCI address. */
-bool looks_like_pci_address(const char *s)
+char *strdup_or_null(const char *s, bool *failed)
 {
-	return strchr(s, ':') && s[strspn(s, "0123456789abcdefABCDEF:.")] == '\0';
+	char *copy = s ? strdup(s) : NULL;
+
+	if (s && !copy && failed)
+		*failed = true;
+	return copy;
+}
+
+bool streq_ptr(const char *a, const char *b)
+{
+	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
 bool is_known_group_type(const char *type)
@@ -295,7 +303,7 @@ bool is_known_group_type(const char *type)
 	static const char *const types[] = { "blocked", "identity", "unmanaged",
 					     "DMA",	"DMA-FQ",   "unknown" };
 
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++)
 		if (strcmp(type, types[i]) == 0)
 			return true;
 	return false;
@@ -405,7 +413,7 @@ void parse_kernel_config(const char *config, struct boot_setting *setting)
 		{ "CONFIG_IOMMU_DEFAULT_DMA_LAZY=y", 0, 0 },
 	};
 
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
 		const char *hit = strstr(config, defaults[i].option);
 
 		if (!hit || (hit != config && hit[-1] != '\n'))
@@ -441,7 +449,7 @@ static const struct {
 
 EXPORT int iommugrp_policy_from_string(const char *name, enum iommugrp_policy *ret_policy)
 {
-	for (size_t i = 0; i < sizeof(policy_names) / sizeof(policy_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(policy_names); i++)
 		if (strcasecmp(name, policy_names[i].name) == 0 ||
 		    strcasecmp(name, policy_names[i].alias) == 0) {
 			*ret_policy = (enum iommugrp_policy)i;
@@ -452,7 +460,7 @@ EXPORT int iommugrp_policy_from_string(const char *name, enum iommugrp_policy *r
 
 EXPORT const char *iommugrp_policy_to_string(enum iommugrp_policy policy)
 {
-	if ((unsigned)policy >= sizeof(policy_names) / sizeof(policy_names[0]))
+	if ((unsigned)policy >= ARRAY_SIZE(policy_names))
 		return NULL;
 	return policy_names[policy].name;
 }

@@ -9,18 +9,13 @@
 
 #include "change.h"
 
-static bool same(const char *a, const char *b)
-{
-	return a && b ? strcmp(a, b) == 0 : a == b;
-}
-
 static bool type_to_restore(struct iommugrp_change *change, const struct journal *target,
 			    bool keep_type)
 {
 	const char *now;
 
 	if (keep_type || !target->type || iommugrp_group_get_type(change->group, &now) < 0 ||
-	    same(now, target->type))
+	    streq_ptr(now, target->type))
 		return false;
 	return strcmp(target->type, "identity") == 0 || strcmp(target->type, "DMA") == 0 ||
 	       strcmp(target->type, "DMA-FQ") == 0;
@@ -46,7 +41,7 @@ static int plan_unbinds(struct iommugrp_change *change, const struct journal *ta
 		const char *driver = iommugrp_device_get_driver(d);
 
 		unbound[i] = driver && want &&
-			     (!same(driver, want->driver) || (type_change && blocks_type_write(d, rules)));
+			     (!streq_ptr(driver, want->driver) || (type_change && blocks_type_write(d, rules)));
 		if (unbound[i])
 			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
 					    NULL);
@@ -63,7 +58,7 @@ static int plan_overrides_and_binds(struct iommugrp_change *change, const struct
 	for (size_t i = 0; r == 0 && (d = iommugrp_group_device_next(change->group, d)); i++) {
 		const struct journal_device *want = journal_find(target, d->name);
 
-		if (want && !same(iommugrp_device_get_driver_override(d), want->override))
+		if (want && !streq_ptr(iommugrp_device_get_driver_override(d), want->override))
 			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
 					    NULL, want->override ? want->override : "\n");
 	}

@@ -187,3 +187,34 @@ replay_same() {
 	run "$TOP/scripts/iommugrp-capture" --sysroot /nonexistent
 	status_is 2
 }
+
+# --- 7. one copy of each helper, no dead code ----------------------------------------------------
+
+@test "source: each small helper defined once, no <err.h>-shadowing macros, no dead change_has_kind" {
+	cd "$TOP"
+	# the copies issue 12 found: same() twice, strdup-or-NULL in four places, read_override
+	run grep -nE '^static [a-z *]+\b(same|dup_or_null|strdup_or_null|xstrdup_or_null|read_override)\(' lib/*.c
+	[[ -z $output ]] || { echo "$output"; false; }
+	run grep -nE '^#define (err|warn|info|dbg)\(' lib/*.h
+	[[ -z $output ]] || { echo "$output"; false; }
+	run grep -rn 'change_has_kind\|sizeof(\([a-z_]*\)) / sizeof(\1\[0\])' lib cli
+	[[ -z $output ]] || { echo "$output"; false; }
+	# the CLI's copy of looks_like_pci_address and of --dry-run
+	run grep -n '0123456789abcdefABCDEF:.' cli/*.c lib/*.c
+	[[ -z $output ]] || { echo "$output"; false; }
+	[[ $(grep -c '"dry-run"' cli/*.c cli/*.h | awk -F: '{ n += $2 } END { print n }') -eq 1 ]]
+	# two files named change.c (one prefix) no more
+	[[ ! -e cli/change.c ]]
+}
+
+@test "--help's command list is the dispatcher's table: a command's synopsis and summary" {
+	run --separate-stderr ig --help
+	status_is 0
+	has_line '  set-policy TARGET POLICY'
+	has_line '  show TARGET          Show everything about one group'
+	# the table's summaries (never read before) are what --help prints
+	local summary
+	while IFS= read -r summary; do
+		has "${summary:0:40}" || return 1
+	done < <(sed -n 's/^.*cmd_[a-z_]*,$//; s/^[[:space:]]*{ "[a-z-]*", "[A-Z. ]*", cmd_[a-z_]*, "\(.*\)" },$/\1/p; s/^[[:space:]]*"\(.*\)" },$/\1/p' "$TOP/cli/main.c")
+}

@@ -55,7 +55,7 @@ static const char *step_note(enum iommugrp_step_kind kind, const char *device,
 	return note;
 }
 
-void change_print_plan(FILE *out, struct iommugrp_change *change)
+void plan_print_steps(FILE *out, struct iommugrp_change *change)
 {
 	unsigned int n = iommugrp_change_get_step_count(change);
 
@@ -71,7 +71,7 @@ void change_print_plan(FILE *out, struct iommugrp_change *change)
 }
 
 /* "e1000 (0000:01:01.0), e1000 (0000:01:02.0)": the drivers the plan unbinds. */
-char *change_unbound_drivers(struct iommugrp_change *change)
+char *plan_unbound_drivers(struct iommugrp_change *change)
 {
 	unsigned int n = iommugrp_change_get_step_count(change);
 	char *list = NULL;
@@ -95,7 +95,7 @@ char *change_unbound_drivers(struct iommugrp_change *change)
 	return list;
 }
 
-bool change_needs_unbind(struct iommugrp_change *change)
+bool plan_needs_unbind(struct iommugrp_change *change)
 {
 	unsigned int n = iommugrp_change_get_step_count(change);
 
@@ -146,7 +146,7 @@ static void json_steps(struct json *j, struct iommugrp_change *change)
 	json_array_end(j);
 }
 
-/* What the tool's user can do about a refusal, in the tool's words; NULL when the reason says it. */
+/* What the user can do about a refusal, in the tool's words; NULL when the reason says it. */
 static const char *refusal_hint(const struct iommugrp_change *change)
 {
 	switch (iommugrp_change_get_refusal_code(change, NULL)) {
@@ -183,12 +183,12 @@ static const char *leftover_hint(const struct iommugrp_change *change)
 }
 
 /* @cli_refusal: a refusal the tool made itself (e.g. unbinding not allowed), or NULL. */
-void change_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal)
+void plan_json(struct json *j, struct iommugrp_change *change, const char *cli_refusal)
 {
 	char *reason = cli_refusal ? strdup(cli_refusal) : refusal_text(change);
 
 	json_string(j, "outcome", cli_refusal ? "refused"
-					      : iommugrp_outcome_to_string(change_outcome(change)));
+					      : iommugrp_outcome_to_string(plan_outcome(change)));
 	json_string(j, "old_type", iommugrp_change_get_old_type(change));
 	json_string(j, "expected_type", iommugrp_change_get_expected_type(change));
 	json_string(j, "new_type", iommugrp_change_get_new_type(change));
@@ -199,9 +199,9 @@ void change_json(struct json *j, struct iommugrp_change *change, const char *cli
 	json_steps(j, change);
 }
 
-int change_exit_status(struct iommugrp_change *change)
+int plan_exit_status(struct iommugrp_change *change)
 {
-	switch (change_outcome(change)) {
+	switch (plan_outcome(change)) {
 	case IOMMUGRP_OUTCOME_PLANNED:
 	case IOMMUGRP_OUTCOME_DONE:
 	case IOMMUGRP_OUTCOME_UNCHANGED:
@@ -217,13 +217,13 @@ int change_exit_status(struct iommugrp_change *change)
 }
 
 /* Says on stderr what went wrong and the state it left; the library already logged the error. */
-void change_report(struct iommugrp_change *change)
+void plan_report(struct iommugrp_change *change)
 {
 	const char *leftover = iommugrp_change_get_leftover(change);
 	const char *hint = leftover_hint(change);
 	char *reason = NULL;
 
-	switch (change_outcome(change)) {
+	switch (plan_outcome(change)) {
 	case IOMMUGRP_OUTCOME_REFUSED:
 		reason = refusal_text(change);
 		if (reason && strchr(reason, '\n')) {
@@ -257,15 +257,15 @@ void change_report(struct iommugrp_change *change)
 }
 
 /* Applies the plan; a dry run applies nothing and says what applying would meet first. */
-int change_execute(struct iommugrp_change *change, bool dry_run)
+int plan_execute(struct iommugrp_change *change, bool dry_run)
 {
 	if (!dry_run)
 		iommugrp_change_apply(change);
-	return change_exit_status(change);
+	return plan_exit_status(change);
 }
 
 /* The outcome, or for an unapplied plan what applying it would start with. */
-enum iommugrp_outcome change_outcome(struct iommugrp_change *change)
+enum iommugrp_outcome plan_outcome(struct iommugrp_change *change)
 {
 	enum iommugrp_outcome outcome = iommugrp_change_get_outcome(change);
 
@@ -276,22 +276,22 @@ enum iommugrp_outcome change_outcome(struct iommugrp_change *change)
 	return iommugrp_change_is_noop(change) ? IOMMUGRP_OUTCOME_UNCHANGED : outcome;
 }
 
-void change_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const struct change_words *words)
+void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
+		       const struct plan_words *words)
 {
-	switch (change_outcome(change)) {
+	switch (plan_outcome(change)) {
 	case IOMMUGRP_OUTCOME_UNCHANGED:
 		printf("group %u: nothing to do: %s\n", group, words->already);
 		break;
 	case IOMMUGRP_OUTCOME_PLANNED:
 		if (dry_run) {
 			printf("group %u: to %s, iommugrp would write:\n", group, words->aim);
-			change_print_plan(stdout, change);
+			plan_print_steps(stdout, change);
 		}
 		break;
 	case IOMMUGRP_OUTCOME_DONE:
 		printf("group %u: %s:\n", group, words->done);
-		change_print_plan(stdout, change);
+		plan_print_steps(stdout, change);
 		break;
 	default:
 		break;
@@ -351,15 +351,12 @@ void cli_unref_groups(struct iommugrp_group **groups, int count)
 }
 
 /* --dry-run, for the changing commands with no other option of their own; input: a bool. */
-const struct argp_option dry_run_options[] = {
-	{ "dry-run", 0x200, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
-	{ 0 }
-};
+const struct argp_option dry_run_options[] = { DRY_RUN_OPTION, { 0 } };
 
 error_t parse_dry_run(int key, char *arg, struct argp_state *state)
 {
 	(void)arg;
-	if (key != 0x200)
+	if (key != OPT_DRY_RUN)
 		return ARGP_ERR_UNKNOWN;
 	*(bool *)state->input = true;
 	return 0;
