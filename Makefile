@@ -51,9 +51,9 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	$(B)/initramfs/mkinitcpio-install
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-completions check-cold-paths check-initramfs vmcheck \
+	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
-all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(BOOT_FILES)
+all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3 $(BOOT_FILES)
 
 $(B)/lib/%.o: lib/%.c lib/*.h shared/*.h
 	@mkdir -p $(@D)
@@ -123,6 +123,10 @@ $(B)/iommugrp.8: man/iommugrp.8.scd
 $(B)/iommugrp.conf.5: man/iommugrp.conf.5.scd
 	@mkdir -p $(@D)
 	sed 's|@VERSION@|$(VERSION)|' $< | scdoc > $@
+# libiommugrp(3) from the header's doc comments.
+$(B)/libiommugrp.3: lib/iommugrp.h man/gen-libiommugrp
+	@mkdir -p $(@D)
+	man/gen-libiommugrp lib/iommugrp.h | sed 's|@VERSION@|$(VERSION)|' | scdoc > $@
 
 # Unit tests link the library's objects directly so they can reach internal parsers.
 $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
@@ -139,9 +143,12 @@ check-unit: $(UNIT_BINS)
 check-cli: all
 	$(RUN_ENV) tests/cli/run
 
-check-man: $(B)/iommugrp.8 $(B)/iommugrp.conf.5
-	tests/check-man $(B)/iommugrp.8
+check-man: $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3
+	tests/check-man $(B)/iommugrp.8 $(B)/libiommugrp.3
 	tests/check-man $(B)/iommugrp.conf.5
+
+check-examples: all
+	B=$(abspath $(B)) tests/check-examples
 
 check-completions: all
 	$(RUN_ENV) tests/completions/run
@@ -192,7 +199,7 @@ deps:
 
 # PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs, and the
 # sanitizer and valgrind reruns of the same sources, which the outer run has just done.
-CHECKS = check-unit check-cli check-man check-completions check-install
+CHECKS = check-unit check-cli check-man check-examples check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
 CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
 	check-initramfs check-contrib vmcheck
@@ -215,6 +222,7 @@ install: all $(B)/install/iommugrp
 	install -Dm644 $(B)/libiommugrp.pc $(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc
 	install -Dm644 $(B)/iommugrp.8 $(DESTDIR)$(MANDIR)/man8/iommugrp.8
 	install -Dm644 $(B)/iommugrp.conf.5 $(DESTDIR)$(MANDIR)/man5/iommugrp.conf.5
+	install -Dm644 $(B)/libiommugrp.3 $(DESTDIR)$(MANDIR)/man3/libiommugrp.3
 	install -Dm644 completions/iommugrp.bash $(DESTDIR)$(BASHCOMPDIR)/iommugrp
 	install -Dm644 completions/_iommugrp $(DESTDIR)$(ZSHCOMPDIR)/_iommugrp
 	install -Dm644 completions/iommugrp.fish $(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish
@@ -241,6 +249,7 @@ uninstall:
 		$(DESTDIR)$(PKGCONFIGDIR)/libiommugrp.pc \
 		$(DESTDIR)$(MANDIR)/man8/iommugrp.8 \
 		$(DESTDIR)$(MANDIR)/man5/iommugrp.conf.5 \
+		$(DESTDIR)$(MANDIR)/man3/libiommugrp.3 \
 		$(DESTDIR)$(BASHCOMPDIR)/iommugrp \
 		$(DESTDIR)$(ZSHCOMPDIR)/_iommugrp \
 		$(DESTDIR)$(FISHCOMPDIR)/iommugrp.fish \

@@ -28,19 +28,49 @@ struct iommugrp_device;
  * Creates a context reading the system below @sysroot ("/" or NULL for the
  * running system). The log priority starts from $IOMMUGRP_LOG (a syslog
  * priority number or name: err, warning, info, debug), default err.
+ * Returns: 0 and a new context in @ret_ctx, or a negative errno (-ENOENT: no such sysroot,
+ *    -ENOMEM).
+ * Since: 0.1
  */
 int iommugrp_new(const char *sysroot, struct iommugrp_ctx **ret_ctx);
+/*
+ * Takes a reference on the context.
+ * Returns: @ctx.
+ * Since: 0.1
+ */
 struct iommugrp_ctx *iommugrp_ref(struct iommugrp_ctx *ctx);
-/* Drops a reference; frees at zero. Accepts NULL. Always returns NULL. */
+/*
+ * Drops a reference; frees at zero. Accepts NULL.
+ * Returns: NULL.
+ * Since: 0.1
+ */
 struct iommugrp_ctx *iommugrp_unref(struct iommugrp_ctx *ctx);
+/*
+ * The directory the context reads below.
+ * Returns: the sysroot, without a trailing '/' ("/" for the running system).
+ * Since: 0.1
+ */
 const char *iommugrp_get_sysroot(const struct iommugrp_ctx *ctx);
 
 typedef void (*iommugrp_log_fn)(void *data, int priority, const char *file,
 				int line, const char *fn, const char *format,
 				va_list args);
+/*
+ * Sets the function the library logs through (NULL: log nowhere); @data is passed to it.
+ * Since: 0.1
+ */
 void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn,
 			 void *data);
+/*
+ * The log priority (a syslog priority, LOG_ERR by default).
+ * Returns: the syslog priority up to which messages are logged.
+ * Since: 0.1
+ */
 int iommugrp_get_log_priority(const struct iommugrp_ctx *ctx);
+/*
+ * Logs messages up to @priority (LOG_ERR .. LOG_DEBUG).
+ * Since: 0.1
+ */
 void iommugrp_set_log_priority(struct iommugrp_ctx *ctx, int priority);
 
 /*
@@ -67,11 +97,17 @@ int iommugrp_get_problem(const struct iommugrp_ctx *ctx, unsigned int index, int
 
 /*
  * Reads the list of groups (once; later calls return the cached count).
- * Returns the number of groups, 0 when the kernel has none (no IOMMU
- * active), or a negative errno.
+ * Returns: the number of groups, 0 when the kernel has none (no IOMMU active), or a negative
+ *    errno.
+ * Since: 0.1
  */
 int iommugrp_scan(struct iommugrp_ctx *ctx);
-/* Iterates groups in numeric order. Borrowed pointers, valid while ctx is. */
+/*
+ * Iterates groups in numeric order. Borrowed pointers, valid while ctx is.
+ * Returns: the group after @prev (the first with NULL), or NULL after the last or when the
+ *    groups cannot be read.
+ * Since: 0.1
+ */
 struct iommugrp_group *iommugrp_group_next(struct iommugrp_ctx *ctx,
 					   struct iommugrp_group *prev);
 
@@ -83,28 +119,58 @@ struct iommugrp_group *iommugrp_group_next(struct iommugrp_ctx *ctx,
  * -ENODEV: the device exists but belongs to no IOMMU group.
  * With @ret_device non-NULL, the named device (new reference), or NULL when
  * the target was a group number.
+ * Returns: 0, or -EINVAL, -ENOENT, -ENODEV as above, or another negative errno.
+ * Since: 0.1
  */
 int iommugrp_group_new_from_target(struct iommugrp_ctx *ctx, const char *target,
 				   struct iommugrp_group **ret_group,
 				   struct iommugrp_device **ret_device);
+/*
+ * Takes a reference on the group (and so on its context).
+ * Returns: @group.
+ * Since: 0.1
+ */
 struct iommugrp_group *iommugrp_group_ref(struct iommugrp_group *group);
+/*
+ * Drops a reference taken with iommugrp_group_ref() or returned by
+ * iommugrp_group_new_from_target(). Accepts NULL.
+ * Returns: NULL.
+ * Since: 0.1
+ */
 struct iommugrp_group *iommugrp_group_unref(struct iommugrp_group *group);
 
+/*
+ * The group's number, N of /sys/kernel/iommu_groups/N.
+ * Returns: the group number.
+ * Since: 0.1
+ */
 unsigned int iommugrp_group_get_number(const struct iommugrp_group *group);
-/* The group's sysfs directory below the sysroot, e.g. /sys/kernel/iommu_groups/3 */
+/*
+ * The group's sysfs directory below the sysroot, e.g. /sys/kernel/iommu_groups/3
+ * Returns: the path, borrowed.
+ * Since: 0.1
+ */
 const char *iommugrp_group_get_syspath(const struct iommugrp_group *group);
 
 /*
  * The default domain type as the kernel names it ("DMA-FQ", "identity",
  * "blocked", "unknown", ...). -ENOENT: the kernel has no type file (< 5.11);
  * -EBADMSG: the file is empty or holds an unknown word (logged).
+ * Returns: 0 with the type in @ret_type (borrowed), or a negative errno as above.
+ * Since: 0.1
  */
 int iommugrp_group_get_type(struct iommugrp_group *group, const char **ret_type);
-/* The group's `name`, or NULL when the IOMMU driver gives none. */
+/*
+ * The group's `name`, or NULL when the IOMMU driver gives none.
+ * Returns: the name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_group_get_name(struct iommugrp_group *group);
 /*
  * Who owns the group's DMA: "none", "kernel" or "user", read from dma_owner,
  * which only kernels with iommugrp's companion patch have; NULL elsewhere.
+ * Returns: the owner (borrowed), or NULL.
+ * Since: 0.1
  */
 const char *iommugrp_group_get_dma_owner(struct iommugrp_group *group);
 
@@ -117,34 +183,85 @@ enum iommugrp_region_type {
 	IOMMUGRP_REGION_MSI,		  /* MSI doorbell (hardware or software) */
 };
 
-/* Number of reserved regions, or -errno (-EBADMSG: malformed, logged). */
+/*
+ * Number of reserved regions. Bad lines are skipped (each is a problem and logged).
+ * Returns: the number of regions, or a negative errno when the file is unreadable.
+ * Since: 0.1
+ */
 int iommugrp_group_get_region_count(struct iommugrp_group *group);
-/* Region @index: start and inclusive end address, type. */
+/*
+ * Region @index: start and inclusive end address, type.
+ * Returns: 0, -ERANGE past the last region, or the count's negative errno.
+ * Since: 0.1
+ */
 int iommugrp_group_get_region(struct iommugrp_group *group, unsigned int index,
 			      uint64_t *ret_start, uint64_t *ret_end,
 			      enum iommugrp_region_type *ret_type);
+/*
+ * The kernel's word for a region type.
+ * Returns: "direct", "direct-relaxable", "reserved" or "msi"; NULL for other values.
+ * Since: 0.1
+ */
 const char *iommugrp_region_type_to_string(enum iommugrp_region_type type);
 
 /* Devices ------------------------------------------------------------------ */
 
-/* Number of member devices, or -errno. */
+/*
+ * Number of member devices, or -errno.
+ * Returns: the number of members, or a negative errno.
+ * Since: 0.1
+ */
 int iommugrp_group_get_device_count(struct iommugrp_group *group);
-/* Iterates member devices in name order. Borrowed pointers. */
+/*
+ * Iterates member devices in name order. Borrowed pointers.
+ * Returns: the member after @prev (the first with NULL), or NULL after the last.
+ * Since: 0.1
+ */
 struct iommugrp_device *iommugrp_group_device_next(struct iommugrp_group *group,
 						   struct iommugrp_device *prev);
 
+/*
+ * Takes a reference on the device (and so on its context).
+ * Returns: @device.
+ * Since: 0.1
+ */
 struct iommugrp_device *iommugrp_device_ref(struct iommugrp_device *device);
+/*
+ * Drops a reference. Accepts NULL.
+ * Returns: NULL.
+ * Since: 0.1
+ */
 struct iommugrp_device *iommugrp_device_unref(struct iommugrp_device *device);
-/* The group holding the device (borrowed). */
+/*
+ * The group holding the device (borrowed).
+ * Returns: the group, borrowed.
+ * Since: 0.1
+ */
 struct iommugrp_group *iommugrp_device_get_group(struct iommugrp_device *device);
 
-/* Kernel name: "0000:00:02.0", "AMDI0010:00". */
+/*
+ * Kernel name: "0000:00:02.0", "AMDI0010:00".
+ * Returns: the name, borrowed.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_name(const struct iommugrp_device *device);
-/* Canonical sysfs path below the sysroot, "/sys/devices/pci0000:00/0000:00:02.0". */
+/*
+ * Canonical sysfs path below the sysroot, "/sys/devices/pci0000:00/0000:00:02.0".
+ * Returns: the path, borrowed.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_syspath(const struct iommugrp_device *device);
-/* Bus: "pci", "platform", ...; NULL if unknown. */
+/*
+ * Bus: "pci", "platform", ...; NULL if unknown.
+ * Returns: the bus name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_subsystem(struct iommugrp_device *device);
-/* True for PCI devices; false also when the subsystem link cannot be read. */
+/*
+ * True for PCI devices; false also when the subsystem link cannot be read.
+ * Returns: true or false.
+ * Since: 0.1
+ */
 bool iommugrp_device_is_pci(struct iommugrp_device *device);
 /*
  * Whether the device is on the PCI bus.
@@ -152,24 +269,53 @@ bool iommugrp_device_is_pci(struct iommugrp_device *device);
  * Since: 0.2
  */
 int iommugrp_device_check_pci(struct iommugrp_device *device);
-/* Bound driver, or NULL when unbound. */
+/*
+ * Bound driver, or NULL when unbound.
+ * Returns: the driver name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_driver(struct iommugrp_device *device);
-/* driver_override, or NULL when unset or the bus has none. */
+/*
+ * driver_override, or NULL when unset or the bus has none.
+ * Returns: the override (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_driver_override(struct iommugrp_device *device);
 
 /*
  * PCI identity. -ENODATA for non-PCI devices, -EBADMSG for unreadable
  * values (logged). class is the 24-bit class code (0x020000).
+ * Returns: 0 with the IDs in the out-parameters (each may be NULL), or a negative errno as
+ *    above.
+ * Since: 0.1
  */
 int iommugrp_device_get_pci_ids(struct iommugrp_device *device,
 				uint16_t *ret_vendor, uint16_t *ret_device,
 				uint32_t *ret_class);
-/* Names from the udev hwdb, or NULL when unknown. */
+/*
+ * Names from the udev hwdb, or NULL when unknown.
+ * Returns: the name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_vendor_name(struct iommugrp_device *device);
+/*
+ * The model name from the udev hwdb, or NULL when unknown.
+ * Returns: the name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_model_name(struct iommugrp_device *device);
+/*
+ * The class (or subclass) name from the udev hwdb, or NULL when unknown.
+ * Returns: the name (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_device_get_class_name(struct iommugrp_device *device);
 
-/* PCI-to-PCI or CardBus bridge (header type 1 or 2); false also when unreadable. */
+/*
+ * PCI-to-PCI or CardBus bridge (header type 1 or 2); false also when unreadable.
+ * Returns: true or false.
+ * Since: 0.1
+ */
 bool iommugrp_device_is_bridge(struct iommugrp_device *device);
 /*
  * Whether the device is a PCI-to-PCI or CardBus bridge (header type 1 or 2
@@ -182,7 +328,7 @@ int iommugrp_device_check_bridge(struct iommugrp_device *device);
  * Enabled SR-IOV VFs.
  * Returns: the count, 0 when none or not a PF (no sriov_numvfs), or a negative
  * errno when sriov_numvfs is unreadable (-EBADMSG: not a number).
- * Since: 1 (negative returns since 0.2)
+ * Since: 0.1 (negative returns since 0.2)
  */
 int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device);
 
@@ -193,7 +339,11 @@ enum iommugrp_vfio_state {
 	IOMMUGRP_VFIO_MANAGED_DMA, /* driver_managed_dma driver (vfio-pci, pci-stub): viable */
 	IOMMUGRP_VFIO_KERNEL_DRIVER, /* a kernel driver owns DMA: not viable */
 };
-/* The state; IOMMUGRP_VFIO_KERNEL_DRIVER also when it cannot be read. */
+/*
+ * The state; IOMMUGRP_VFIO_KERNEL_DRIVER also when it cannot be read.
+ * Returns: the state.
+ * Since: 0.1
+ */
 enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *device);
 /*
  * Why the device does or does not keep its group viable, in @ret_state.
@@ -202,8 +352,17 @@ enum iommugrp_vfio_state iommugrp_device_get_vfio_state(struct iommugrp_device *
  */
 int iommugrp_device_read_vfio_state(struct iommugrp_device *device,
 				    enum iommugrp_vfio_state *ret_state);
+/*
+ * The word for a VFIO state, as the VFIO column shows it.
+ * Returns: "unbound", "bridge", "driver-managed-dma" or "kernel-driver"; NULL for other values.
+ * Since: 0.1
+ */
 const char *iommugrp_vfio_state_to_string(enum iommugrp_vfio_state state);
-/* True when every member is unbound or on a driver_managed_dma driver (false when unreadable). */
+/*
+ * True when every member is unbound or on a driver_managed_dma driver (false when unreadable).
+ * Returns: true or false.
+ * Since: 0.1
+ */
 bool iommugrp_group_is_viable(struct iommugrp_group *group);
 /*
  * Whether every member is unbound, a bridge, or on a driver_managed_dma driver.
@@ -212,15 +371,27 @@ bool iommugrp_group_is_viable(struct iommugrp_group *group);
  * Since: 0.2
  */
 int iommugrp_group_check_viable(struct iommugrp_group *group);
-/* Drivers that set driver_managed_dma (they do not claim the group's DMA). */
+/*
+ * Drivers that set driver_managed_dma (they do not claim the group's DMA).
+ * Returns: true when @driver is such a driver; false for others and NULL.
+ * Since: 0.1
+ */
 bool iommugrp_driver_manages_dma(const char *driver);
 
 /*
  * Processes holding the group's VFIO files open (/dev/vfio/N, or a member's
  * /dev/vfio/devices/vfioX): the group's users. Needs the right to read other
  * processes' /proc/PID/fd (root); others' processes are otherwise not seen.
+ * Returns: the number of users, or a negative errno when /proc cannot be read.
+ * Since: 0.1
  */
 int iommugrp_group_get_user_count(struct iommugrp_group *group);
+/*
+ * User @index: its process id, command (comm) and the VFIO file it holds open.
+ * Returns: 0 with the process id, its command and the file it holds (borrowed), -ERANGE past
+ *    the last user, or the count's negative errno.
+ * Since: 0.1
+ */
 int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index,
 			    unsigned int *ret_pid, const char **ret_command,
 			    const char **ret_file);
@@ -245,14 +416,27 @@ enum iommugrp_policy {
 	IOMMUGRP_POLICY_DMA_FQ,	  /* "DMA-FQ", alias "lazy" */
 	IOMMUGRP_POLICY_AUTO,	  /* "auto", alias "default": the boot default */
 };
-/* Case-insensitive, aliases accepted. -EINVAL for anything else. */
+/*
+ * Case-insensitive, aliases accepted. -EINVAL for anything else.
+ * Returns: 0 with the policy in @ret_policy, or -EINVAL.
+ * Since: 0.1
+ */
 int iommugrp_policy_from_string(const char *name, enum iommugrp_policy *ret_policy);
-/* The word the kernel's type file takes. */
+/*
+ * The word the kernel's type file takes.
+ * Returns: "identity", "DMA", "DMA-FQ" or "auto"; NULL for other values.
+ * Since: 0.1
+ */
 const char *iommugrp_policy_to_string(enum iommugrp_policy policy);
 
 /* Kernel ------------------------------------------------------------------- */
 
-/* Kernel release (osrelease), e.g. "6.1.0-27-amd64". */
+/*
+ * Kernel release (osrelease), e.g. "6.1.0-27-amd64".
+ * Returns: 0 with the release in @ret_release (borrowed), -ENOENT when the tree has no
+ *    osrelease, or another negative errno (-EBADMSG: empty).
+ * Since: 0.1
+ */
 int iommugrp_kernel_get_release(struct iommugrp_ctx *ctx, const char **ret_release);
 
 /* Which rules the kernel applies when the group type is written. */
@@ -261,9 +445,19 @@ enum iommugrp_type_rules {
 	IOMMUGRP_RULES_SINGLE_DEVICE, /* 5.11..6.3: single device, unbound (EBUSY/EINVAL) */
 	IOMMUGRP_RULES_CLAIM_BASED,   /* 6.4+: any group, no kernel driver bound (EPERM) */
 };
+/*
+ * The rules this kernel applies when a group's type is written.
+ * Returns: 0 with the rules in @ret_rules, or the release's negative errno (-EBADMSG: no
+ *    version number in it).
+ * Since: 0.1
+ */
 int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 				   enum iommugrp_type_rules *ret_rules);
-/* True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner). */
+/*
+ * True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner).
+ * Returns: true or false (false also when unreadable).
+ * Since: 0.1
+ */
 bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx);
 /*
  * Whether the kernel carries iommugrp's companion patch: its groups have dma_owner.
@@ -272,6 +466,11 @@ bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx);
  * Since: 0.2
  */
 int iommugrp_kernel_check_claim_patch(struct iommugrp_ctx *ctx);
+/*
+ * The word for a set of rules, as status shows it.
+ * Returns: "none", "single-device" or "claim-based"; NULL for other values.
+ * Since: 0.1
+ */
 const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
 
 /*
@@ -280,12 +479,18 @@ const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
  * kernel config in /boot. @ret_source says where it came from
  * ("kernel command line: iommu=pt", "/boot/config-6.1.0: CONFIG_..."). -ENODATA
  * when nothing says.
+ * Returns: 0 with the policy and its source (borrowed), -ENODATA when nothing says, or -ENOMEM.
+ * Since: 0.1
  */
 int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
 				    enum iommugrp_policy *ret_policy,
 				    const char **ret_source);
 
-/* Number of IOMMU hardware units (/sys/class/iommu), or -errno. */
+/*
+ * Number of IOMMU hardware units (/sys/class/iommu), or -errno.
+ * Returns: the number of units with their names in @ret_names (borrowed), or a negative errno.
+ * Since: 0.1
+ */
 int iommugrp_kernel_get_iommu_units(struct iommugrp_ctx *ctx, const char *const **ret_names);
 
 enum iommugrp_module_state {
@@ -294,11 +499,27 @@ enum iommugrp_module_state {
 	IOMMUGRP_MODULE_LOADABLE,
 	IOMMUGRP_MODULE_MISSING,
 };
-/* State of the vfio-pci module, through libkmod on the sysroot. */
+/*
+ * State of the vfio-pci module, through libkmod on the sysroot.
+ * Returns: 0 with the state in @ret_state, or a negative errno (the kernel release or the
+ *    module index unreadable).
+ * Since: 0.1
+ */
 int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
 				enum iommugrp_module_state *ret_state);
+/*
+ * The word for a module state.
+ * Returns: "loaded", "built-in", "loadable" or "missing"; NULL for other values.
+ * Since: 0.1
+ */
 const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
-/* Loads vfio-pci through libkmod (only on the running system): -EPERM blacklisted, -ENOENT missing. */
+/*
+ * Loads vfio-pci through libkmod (only on the running system): -EPERM blacklisted, -ENOENT
+ * missing.
+ * Returns: 0 when vfio-pci is loaded or built in, -EPERM blacklisted, -ENOENT missing,
+ *    -EOPNOTSUPP under another sysroot, or libkmod's negative errno.
+ * Since: 0.1
+ */
 int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx);
 
 /* Changes ------------------------------------------------------------------ */
@@ -331,10 +552,22 @@ enum iommugrp_outcome {
  * Plans switching @group's DMA policy. Succeeds also when the change would be
  * refused: see iommugrp_change_get_refusal(). -errno only when planning
  * itself failed (memory, unreadable sysfs).
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.1
  */
 int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
 			       struct iommugrp_change **ret_change);
+/*
+ * Takes a reference on the plan.
+ * Returns: @change.
+ * Since: 0.1
+ */
 struct iommugrp_change *iommugrp_change_ref(struct iommugrp_change *change);
+/*
+ * Drops a reference; frees at zero. Accepts NULL.
+ * Returns: NULL.
+ * Since: 0.1
+ */
 struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *change);
 
 /*
@@ -342,6 +575,9 @@ struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *change);
  * the reason it must not be tried (-EBUSY in use, -EINVAL not possible on this
  * kernel, -EACCES missing privileges, -EOPNOTSUPP no writable type), with a
  * sentence saying why and what would make it work.
+ * Returns: 0 when the change may be applied, else the negative errno as above, with the
+ *    sentence in @ret_reason (borrowed; may be NULL).
+ * Since: 0.1
  */
 int iommugrp_change_get_refusal(const struct iommugrp_change *change, const char **ret_reason);
 /* Why a change is refused, for the caller to put in its own words. */
@@ -371,12 +607,29 @@ enum iommugrp_refusal {
  */
 enum iommugrp_refusal iommugrp_change_get_refusal_code(const struct iommugrp_change *change,
 						       const char **ret_device);
-/* True when the group already is as asked: applying changes nothing. */
+/*
+ * True when the group already is as asked: applying changes nothing.
+ * Returns: true or false.
+ * Since: 0.1
+ */
 bool iommugrp_change_is_noop(const struct iommugrp_change *change);
-/* The type before, and after applying (NULL before). */
+/*
+ * The type before, and after applying (NULL before).
+ * Returns: the type (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_change_get_old_type(const struct iommugrp_change *change);
-/* The type the kernel must show after the write ("auto" resolved to the boot default), or NULL. */
+/*
+ * The type the kernel must show after the write ("auto" resolved to the boot default), or NULL.
+ * Returns: the type (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_change_get_expected_type(const struct iommugrp_change *change);
+/*
+ * The type the group has after applying.
+ * Returns: the type (borrowed), or NULL before applying.
+ * Since: 0.1
+ */
 const char *iommugrp_change_get_new_type(const struct iommugrp_change *change);
 
 /*
@@ -389,6 +642,11 @@ const char *iommugrp_change_get_new_type(const struct iommugrp_change *change);
  * NIC of the default route or with addresses, the boot VGA with a console.
  */
 #define IOMMUGRP_FORCE 1u
+/*
+ * Plans the handoff described above; @flags is 0 or IOMMUGRP_FORCE.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.1
+ */
 int iommugrp_change_new_vfio_bind(struct iommugrp_group *group, unsigned int flags,
 				  struct iommugrp_change **ret_change);
 /*
@@ -397,22 +655,45 @@ int iommugrp_change_new_vfio_bind(struct iommugrp_group *group, unsigned int fla
  * bound by other tools) it clears the overrides and lets the kernel pick the
  * drivers (iommugrp_change_has_record() says which). Refused while a VFIO
  * user holds the group.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.1
  */
 int iommugrp_change_new_vfio_release(struct iommugrp_group *group,
 				     struct iommugrp_change **ret_change);
+/*
+ * Whether a vfio-release plan follows the record vfio-bind kept of the drivers before.
+ * Returns: true when vfio-bind's record drives the plan.
+ * Since: 0.1
+ */
 bool iommugrp_change_has_record(const struct iommugrp_change *change);
 
 /*
  * Interrupted operations: the groups with a journal under /run/iommugrp.
  * Returns how many (filling a malloc'ed array the caller frees), or -errno.
+ * Returns: the number of groups, with their numbers in @ret_groups (malloc'ed), or a negative
+ *    errno.
+ * Since: 0.1
  */
 int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups);
-/* Plans returning group @number to the state its journal recorded. */
+/*
+ * Plans returning group @number to the state its journal recorded.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.1
+ */
 int iommugrp_change_new_restore(struct iommugrp_ctx *ctx, unsigned int number,
 				struct iommugrp_change **ret_change);
 
-/* The planned writes, in order. @ret_path is the file, @ret_value what is written. */
+/*
+ * The planned writes, in order. @ret_path is the file, @ret_value what is written.
+ * Returns: the number of steps.
+ * Since: 0.1
+ */
 unsigned int iommugrp_change_get_step_count(const struct iommugrp_change *change);
+/*
+ * Step @index: its kind, device (NULL for type writes), driver, the file written and the value.
+ * Returns: 0 with the step's parts (borrowed; each out-parameter may be NULL), or -ERANGE.
+ * Since: 0.1
+ */
 int iommugrp_change_get_step(const struct iommugrp_change *change, unsigned int index,
 			     enum iommugrp_step_kind *ret_kind, const char **ret_device,
 			     const char **ret_driver, const char **ret_path,
@@ -422,13 +703,35 @@ int iommugrp_change_get_step(const struct iommugrp_change *change, unsigned int 
  * Applies the plan under the group's lock (/run/iommugrp/group-N.lock below
  * the sysroot). Returns 0 when done or unchanged, else the failure's -errno;
  * the outcome says what state the group was left in.
+ * Returns: 0 when done or unchanged, -EALREADY when applied before, else the failure's negative
+ *    errno.
+ * Since: 0.1
  */
 int iommugrp_change_apply(struct iommugrp_change *change);
+/*
+ * What applying did; IOMMUGRP_OUTCOME_PLANNED before.
+ * Returns: the outcome.
+ * Since: 0.1
+ */
 enum iommugrp_outcome iommugrp_change_get_outcome(const struct iommugrp_change *change);
+/*
+ * The word for an outcome, as JSON output shows it.
+ * Returns: "planned", "done", "unchanged", "refused", "rolled-back" or "incomplete"; NULL for
+ *    other values.
+ * Since: 0.1
+ */
 const char *iommugrp_outcome_to_string(enum iommugrp_outcome outcome);
-/* The failure: device, file, errno and the kernel's own reason when it logged one. */
+/*
+ * The failure: device, file, errno and the kernel's own reason when it logged one.
+ * Returns: the sentence (borrowed), or NULL when nothing failed.
+ * Since: 0.1
+ */
 const char *iommugrp_change_get_error(const struct iommugrp_change *change);
-/* After IOMMUGRP_OUTCOME_INCOMPLETE: what is left and how to fix it. */
+/*
+ * After IOMMUGRP_OUTCOME_INCOMPLETE: what is left and how to fix it.
+ * Returns: the sentence (borrowed), or NULL.
+ * Since: 0.1
+ */
 const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
 
 
