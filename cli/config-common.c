@@ -180,8 +180,8 @@ int config_save_group(struct cli *cli, struct iommugrp_group *group, const char 
 }
 
 const struct argp_option dry_run_save_options[] = {
-	{ "dry-run", 0x200, NULL, 0, "Print every sysfs write, in order; change nothing", 0 },
-	{ "save", 0x201, NULL, 0,
+	DRY_RUN_OPTION,
+	{ "save", OPT_COMMAND_FIRST, NULL, 0,
 	  "Also remove the group's entry from /etc/iommugrp.d/90-saved.conf", 0 },
 	{ 0 }
 };
@@ -191,9 +191,9 @@ error_t parse_dry_run_save(int key, char *arg, struct argp_state *state)
 	struct dry_run_save *o = state->input;
 
 	(void)arg;
-	if (key == 0x200)
+	if (key == OPT_DRY_RUN)
 		o->dry_run = true;
-	else if (key == 0x201)
+	else if (key == OPT_COMMAND_FIRST)
 		o->save = true;
 	else
 		return ARGP_ERR_UNKNOWN;

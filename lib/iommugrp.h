@@ -744,25 +744,75 @@ const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
  */
 struct iommugrp_config;
 
-/* -errno only when reading itself failed (memory); a missing configuration is empty. */
+/*
+ * -errno only when reading itself failed (memory); a missing configuration is empty.
+ * Returns: 0 with the configuration in @ret_config, or a negative errno.
+ * Since: 0.2
+ */
 int iommugrp_config_read(struct iommugrp_ctx *ctx, struct iommugrp_config **ret_config);
+/*
+ * Takes a reference on the configuration.
+ * Returns: @config.
+ * Since: 0.2
+ */
 struct iommugrp_config *iommugrp_config_ref(struct iommugrp_config *config);
+/*
+ * Drops a reference; frees at zero. Accepts NULL.
+ * Returns: NULL.
+ * Since: 0.2
+ */
 struct iommugrp_config *iommugrp_config_unref(struct iommugrp_config *config);
 
-/* The files read, in order ("/etc/iommugrp.conf", ...); 0 files: no configuration. */
+/*
+ * The files read, in order ("/etc/iommugrp.conf", ...); 0 files: no configuration.
+ * Returns: the number of files read.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_get_file_count(const struct iommugrp_config *config);
+/*
+ * File @index of those read.
+ * Returns: the file's path (borrowed), or NULL past the last.
+ * Since: 0.2
+ */
 const char *iommugrp_config_get_file(const struct iommugrp_config *config, unsigned int index);
-/* Errors refuse the whole configuration; warnings do not. */
+/*
+ * Errors refuse the whole configuration; warnings do not.
+ * Returns: the number of errors.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_get_error_count(const struct iommugrp_config *config);
+/*
+ * Errors and warnings, each with file and line where it has them.
+ * Returns: the number of problems, errors and warnings.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_get_problem_count(const struct iommugrp_config *config);
-/* @ret_priority LOG_ERR or LOG_WARNING; @ret_file NULL and @ret_line 0 when not about one line. */
+/*
+ * @ret_priority LOG_ERR or LOG_WARNING; @ret_file NULL and @ret_line 0 when not about one line.
+ * Returns: 0 with the problem's parts (borrowed), or -ERANGE.
+ * Since: 0.2
+ */
 int iommugrp_config_get_problem(const struct iommugrp_config *config, unsigned int index,
 				int *ret_priority, const char **ret_file, unsigned int *ret_line,
 				const char **ret_message);
-/* "fnv1a64:<16 hex>" over the files' names and contents, or "none" without files. */
+/*
+ * "fnv1a64:<16 hex>" over the files' names and contents, or "none" without files.
+ * Returns: the digest, borrowed.
+ * Since: 0.2
+ */
 const char *iommugrp_config_get_digest(const struct iommugrp_config *config);
 
+/*
+ * The entries (lines with selectors and actions), in the order read.
+ * Returns: the number of entries.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_get_entry_count(const struct iommugrp_config *config);
+/*
+ * Entry @index: its file, line and text.
+ * Returns: 0 with the entry's file, line and text (borrowed), or -ERANGE.
+ * Since: 0.2
+ */
 int iommugrp_config_get_entry(const struct iommugrp_config *config, unsigned int index,
 			      const char **ret_file, unsigned int *ret_line, const char **ret_text);
 
@@ -772,42 +822,106 @@ int iommugrp_config_get_entry(const struct iommugrp_config *config, unsigned int
  * An entry matching nothing is fine; more than one device without
  * multiple=yes refuses the entry; entries giving one group different
  * policies (or owners) refuse the group.
+ * Returns: 0, -EINVAL for a configuration with errors, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_config_resolve(struct iommugrp_config *config);
+/*
+ * How many devices entry @index matches (after resolve).
+ * Returns: the number of devices the entry matches.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_entry_get_match_count(const struct iommugrp_config *config,
 						   unsigned int index);
+/*
+ * Device @match of those entry @index matches.
+ * Returns: match @match of entry @index (borrowed), or NULL.
+ * Since: 0.2
+ */
 struct iommugrp_device *iommugrp_config_entry_get_match(const struct iommugrp_config *config,
 							unsigned int index, unsigned int match);
-/* Why the entry is refused (ambiguous), or NULL. */
+/*
+ * Why the entry is refused (ambiguous), or NULL.
+ * Returns: the reason (borrowed), or NULL.
+ * Since: 0.2
+ */
 const char *iommugrp_config_entry_get_refusal(const struct iommugrp_config *config,
 					      unsigned int index);
-/* True when @device matches the entry's selectors (no resolve needed). */
+/*
+ * True when @device matches the entry's selectors (no resolve needed).
+ * Returns: true or false.
+ * Since: 0.2
+ */
 bool iommugrp_config_entry_matches(struct iommugrp_config *config, unsigned int index,
 				   struct iommugrp_device *device);
 
-/* Groups some entry governs, in numeric order (after resolve). */
+/*
+ * Groups some entry governs, in numeric order (after resolve).
+ * Returns: the number of governed groups.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_get_group_count(const struct iommugrp_config *config);
+/*
+ * Governed group @index.
+ * Returns: the group (borrowed), or NULL past the last.
+ * Since: 0.2
+ */
 struct iommugrp_group *iommugrp_config_get_group(const struct iommugrp_config *config,
 						 unsigned int index);
-/* The index of group @number, or -ENOENT when no entry governs it. */
+/*
+ * The index of group @number, or -ENOENT when no entry governs it.
+ * Returns: the index, or -ENOENT.
+ * Since: 0.2
+ */
 int iommugrp_config_find_group(const struct iommugrp_config *config, unsigned int number);
-/* "FILE:LINE[, FILE:LINE...]": the entries that govern the group. */
+/*
+ * "FILE:LINE[, FILE:LINE...]": the entries that govern the group.
+ * Returns: the list (borrowed).
+ * Since: 0.2
+ */
 const char *iommugrp_config_group_get_entries(const struct iommugrp_config *config,
 					      unsigned int index);
+/*
+ * Whether the governed group @index goes to vfio-pci.
+ * Returns: true when an entry says vfio=yes for the group.
+ * Since: 0.2
+ */
 bool iommugrp_config_group_wants_vfio(const struct iommugrp_config *config, unsigned int index);
-/* -ENODATA: no entry sets a policy. */
+/*
+ * -ENODATA: no entry sets a policy.
+ * Returns: 0 with the policy in @ret_policy, or -ENODATA.
+ * Since: 0.2
+ */
 int iommugrp_config_group_get_policy(const struct iommugrp_config *config, unsigned int index,
 				     enum iommugrp_policy *ret_policy);
-/* user= and group= (owner of /dev/vfio/N), or NULL. */
+/*
+ * user= and group= (owner of /dev/vfio/N), or NULL.
+ * Returns: the user name (borrowed), or NULL.
+ * Since: 0.2
+ */
 const char *iommugrp_config_group_get_user(const struct iommugrp_config *config,
 					   unsigned int index);
+/*
+ * group= of the governed group @index: the owner group of /dev/vfio/N.
+ * Returns: the group name (borrowed), or NULL.
+ * Since: 0.2
+ */
 const char *iommugrp_config_group_get_owner_group(const struct iommugrp_config *config,
 						  unsigned int index);
 #define IOMMUGRP_CONFIG_FALLBACK_NONE 1u /* never unbind a bound driver */
 #define IOMMUGRP_CONFIG_FORCE 2u	 /* force=yes: as vfio-bind --force */
+/*
+ * The governed group's flags.
+ * Returns: IOMMUGRP_CONFIG_FALLBACK_NONE and IOMMUGRP_CONFIG_FORCE, or-ed.
+ * Since: 0.2
+ */
 unsigned int iommugrp_config_group_get_flags(const struct iommugrp_config *config,
 					     unsigned int index);
-/* Why the group is refused (conflicting entries, refused entries), or NULL. */
+/*
+ * Why the group is refused (conflicting entries, refused entries), or NULL.
+ * Returns: the reason (borrowed), or NULL.
+ * Since: 0.2
+ */
 const char *iommugrp_config_group_get_refusal(const struct iommugrp_config *config,
 					      unsigned int index);
 
@@ -817,6 +931,8 @@ const char *iommugrp_config_group_get_refusal(const struct iommugrp_config *conf
  * "path=... id=VVVV:DDDD ACTIONS". A saved line with the same path= and the
  * same kind (@kind "vfio" or "policy") is replaced. Atomic: a temporary file,
  * fsync, rename, fsync of the directory.
+ * Returns: 0, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *device,
 			 const char *kind, const char *actions);
@@ -827,38 +943,61 @@ int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *devic
  * Plans holding the group's unbound endpoints that have no override:
  * driver_override set to @override ("vfio-pci", or "iommugrp-hold", which
  * matches no driver), so that no driver loaded later binds them.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_change_new_hold(struct iommugrp_group *group, const char *override,
 			     struct iommugrp_change **ret_change);
-/* Plans clearing the overrides that equal @override. */
+/*
+ * Plans clearing the overrides that equal @override.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.2
+ */
 int iommugrp_change_new_unhold(struct iommugrp_group *group, const char *override,
 			       struct iommugrp_change **ret_change);
 /*
  * Asks the kernel to probe every unbound endpoint without an override
  * (drivers_probe): a driver already loaded binds now, one not loaded yet
  * binds when its module loads. Returns how many got a driver, or -errno.
+ * Returns: how many devices got a driver, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_group_probe_unbound(struct iommugrp_group *group);
 /*
  * After a boot-time vfio-bind of held devices: the vfio record says the
  * devices had no override (the hold was iommugrp's, not the admin's), so
  * vfio-release gives them to their native drivers.
+ * Returns: 0, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_vfio_record_forget_override(struct iommugrp_group *group, const char *override);
 
-/* This boot's id (/proc/sys/kernel/random/boot_id), malloc'ed. */
+/*
+ * This boot's id (/proc/sys/kernel/random/boot_id), malloc'ed.
+ * Returns: 0 with the id in @ret_boot_id (malloc'ed), or a negative errno.
+ * Since: 0.2
+ */
 int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id);
 /*
  * Boot state under /run/iommugrp/boot below the sysroot: @name is "pass" or
  * "group-N". Written atomically (temporary file, rename); read returns
  * -ENOENT when absent.
+ * Returns: 0, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name, const char *text);
+/*
+ * Reads the boot state @name (see iommugrp_boot_state_write()).
+ * Returns: 0 with the text in @ret_text (malloc'ed), -ENOENT when absent, or a negative errno.
+ * Since: 0.2
+ */
 int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **ret_text);
 /*
  * Takes /run/iommugrp/boot/lock, waiting at most @timeout_ms (a timer
  * interrupts the wait). Returns the lock's fd (close it to release),
  * -ETIMEDOUT, or -errno.
+ * Returns: the lock's file descriptor, -ETIMEDOUT, or a negative errno.
+ * Since: 0.2
  */
 int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms);
 
