@@ -51,7 +51,7 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	$(B)/initramfs/mkinitcpio-install
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-completions check-cold-paths check-initramfs vmcheck \
+	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3 $(BOOT_FILES)
 
@@ -149,6 +149,10 @@ check-man: $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3
 
 check-examples: all
 	B=$(abspath $(B)) tests/check-examples
+
+# Every C file as .clang-format writes it.
+check-format:
+	tests/check-format
 
 check-completions: all
 	$(RUN_ENV) tests/completions/run

@@ -47,6 +47,7 @@ extern const struct command commands[];
 /* main.c */
 int cli_open_context(struct cli *cli);
 bool cli_use_color(const struct cli *cli);
+int cli_load_vfio_pci(const struct cli *cli);
 /* How a command parses its arguments; argp exits with EXIT_USAGE on errors. */
 struct command_spec {
 	const char *args_doc;

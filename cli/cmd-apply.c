@@ -150,7 +150,7 @@ static int run_change(struct cli *cli, const struct apply_options *o, unsigned i
 		status = EXIT_REFUSED;
 	else if (strcmp(kind, "vfio") == 0 && !o->dry_run &&
 		 iommugrp_change_get_refusal(change, NULL) == 0 && !iommugrp_change_is_noop(change) &&
-		 iommugrp_vfio_pci_load(cli->ctx) < 0)
+		 cli_load_vfio_pci(cli) < 0)
 		status = EXIT_ERROR;
 	else
 		status = plan_execute(change, o->dry_run);

@@ -143,7 +143,7 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 		return EXIT_ERROR;
 	}
 	if (!o->dry_run && iommugrp_change_get_refusal(change, NULL) == 0 &&
-	    !iommugrp_change_is_noop(change) && iommugrp_vfio_pci_load(cli->ctx) < 0)
+	    !iommugrp_change_is_noop(change) && cli_load_vfio_pci(cli) < 0)
 		status = EXIT_ERROR;
 	else
 		status = plan_execute(change, o->dry_run);

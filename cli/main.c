@@ -282,6 +282,23 @@ int cli_open_context(struct cli *cli)
 	return EXIT_OK;
 }
 
+/* Loads vfio-pci; the library says why it could not as an errno, the tool in words. */
+int cli_load_vfio_pci(const struct cli *cli)
+{
+	int r = iommugrp_vfio_pci_load(cli->ctx);
+
+	if (r == -ENOENT)
+		cli_error("vfio-pci is neither loaded, built in nor installed as a module");
+	else if (r == -EPERM)
+		cli_error("vfio-pci is blacklisted (modprobe.d): remove the blacklist entry to use it");
+	else if (r == -EOPNOTSUPP)
+		cli_error("cannot load modules into the kernel of another root (%s)",
+			  iommugrp_get_sysroot(cli->ctx));
+	else if (r < 0)
+		cli_error("cannot load vfio-pci: %s", strerror(-r));
+	return r;
+}
+
 bool cli_use_color(const struct cli *cli)
 {
 	if (cli->json || cli->color == COLOR_NEVER)

@@ -218,3 +218,13 @@ replay_same() {
 		has "${summary:0:40}" || return 1
 	done < <(sed -n 's/^.*cmd_[a-z_]*,$//; s/^[[:space:]]*{ "[a-z-]*", "[A-Z. ]*", cmd_[a-z_]*, "\(.*\)" },$/\1/p; s/^[[:space:]]*"\(.*\)" },$/\1/p' "$TOP/cli/main.c")
 }
+
+@test "a vfio-pci that cannot be loaded is said by the tool, not only in the library's log" {
+	fx_copy qemu-q35
+	local before
+	before=$(tree_sum "$FXC")
+	IOMMUGRP_LOG=2 run --separate-stderr igc vfio-bind 2 </dev/null
+	exit_is 1
+	err_has 'cannot load modules into the kernel of another root'
+	[[ $(tree_sum "$FXC") == "$before" ]] || { echo "the fixture changed" >&2; false; }
+}
