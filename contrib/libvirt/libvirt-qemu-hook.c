@@ -29,9 +29,17 @@
 #include "iommugrp.h"
 
 /* The exit statuses of iommugrp(8), so that libvirt's log reads the same. */
-enum { EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_ROLLED_BACK,
-       EXIT_INCOMPLETE };
+enum {
+	EXIT_OK,
+	EXIT_ERROR,
+	EXIT_USAGE,
+	EXIT_NOT_FOUND,
+	EXIT_REFUSED,
+	EXIT_ROLLED_BACK,
+	EXIT_INCOMPLETE
+};
 
+#define PCI_HOSTDEVS "/domain/devices/hostdev[@mode='subsystem' and @type='pci']"
 #define MAX_GROUPS 64
 #define MAX_XML (16u << 20) /* a domain XML is kilobytes; refuse to buffer without bound */
 
@@ -150,8 +158,9 @@ static int add_group(struct hook *h, const char *bdf)
 
 	if (r < 0) {
 		say(h, "hostdev %s: %s", bdf,
-		    r == -ENOENT ? "no such PCI device" :
-		    r == -ENODEV ? "the device is in no IOMMU group (is the IOMMU on?)" : strerror(-r));
+		    r == -ENOENT   ? "no such PCI device"
+		    : r == -ENODEV ? "the device is in no IOMMU group (is the IOMMU on?)"
+				   : strerror(-r));
 		return r == -ENOENT || r == -ENODEV ? EXIT_NOT_FOUND : EXIT_ERROR;
 	}
 	for (unsigned int i = 0; i < h->ngroups; i++)
@@ -179,7 +188,7 @@ static int parse_domain(struct hook *h, const char *xml, size_t len, bool want_g
 				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlXPathContext *xpath = doc ? xmlXPathNewContext(doc) : NULL;
 	xmlXPathObject *found = NULL;
-	int status = EXIT_OK;
+	int status = EXIT_OK, nhostdevs;
 
 	if (!xpath) {
 		const xmlError *e = xmlGetLastError();
@@ -204,10 +213,9 @@ static int parse_domain(struct hook *h, const char *xml, size_t len, bool want_g
 		say(h, "the domain XML has no valid <uuid>");
 		status = EXIT_ERROR;
 	}
-	found = xmlXPathEvalExpression(
-		(const xmlChar *)"/domain/devices/hostdev[@mode='subsystem' and @type='pci']", xpath);
-	for (int i = 0; want_groups && status == EXIT_OK && found && found->nodesetval &&
-			i < found->nodesetval->nodeNr; i++) {
+	found = xmlXPathEvalExpression((const xmlChar *)PCI_HOSTDEVS, xpath);
+	nhostdevs = want_groups && found && found->nodesetval ? found->nodesetval->nodeNr : 0;
+	for (int i = 0; status == EXIT_OK && i < nhostdevs; i++) {
 		xmlNode *hostdev = found->nodesetval->nodeTab[i];
 		xmlNode *address = first_child(first_child(hostdev, "source"), "address");
 		char *managed = node_attribute(hostdev, "managed");
@@ -234,8 +242,8 @@ static int parse_domain(struct hook *h, const char *xml, size_t len, bool want_g
 
 static void state_path(const struct hook *h, char *path, size_t size, const char *suffix)
 {
-	snprintf(path, size, "%s/run/iommugrp/libvirt/%s.groups%s",
-		 h->sysroot ? h->sysroot : "", h->uuid, suffix);
+	snprintf(path, size, "%s/run/iommugrp/libvirt/%s.groups%s", h->sysroot ? h->sysroot : "",
+		 h->uuid, suffix);
 }
 
 static int make_state_dir(const struct hook *h)
@@ -430,8 +438,10 @@ static int prepare(struct hook *h)
 
 		if (r < 0) {
 			say(h, "cannot load vfio-pci: %s",
-			    r == -ENOENT ? "it is neither loaded, built in nor installed as a module" :
-			    r == -EPERM ? "it is blacklisted (modprobe.d)" : strerror(-r));
+			    r == -ENOENT  ? "it is neither loaded, built in nor installed as a "
+					    "module"
+			    : r == -EPERM ? "it is blacklisted (modprobe.d)"
+					  : strerror(-r));
 			status = EXIT_ERROR;
 			goto out;
 		}
@@ -464,7 +474,8 @@ static int prepare(struct hook *h)
 			r = write_state(h, taken, ntaken);
 
 		if (r < 0) {
-			say(h, "cannot record the groups taken in /run/iommugrp/libvirt/%s.groups: %s",
+			say(h,
+			    "cannot record the groups taken in /run/iommugrp/libvirt/%s.groups: %s",
 			    h->uuid, strerror(-r));
 			status = EXIT_ERROR;
 		}
@@ -552,25 +563,26 @@ static int release(struct hook *h)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: libvirt-qemu-hook [--sysroot DIR] [--dry-run] DOMAIN OPERATION SUB-OPERATION EXTRA\n"
-		"libvirt's qemu hook (in /etc/libvirt/hooks/qemu.d/), domain XML on stdin.\n"
-		"'prepare begin' hands the IOMMU group of every PCI <hostdev managed='no'> to\n"
-		"vfio-pci; 'release end' gives those groups back to the drivers they had.\n"
-		"Other operations do nothing. Nothing is written to stdout (libvirt would take it\n"
-		"for a new domain XML). Exit status as iommugrp(8): 0 done, 1 error, 2 usage,\n"
-		"3 no such device, 4 refused, 5 rolled back, 6 rollback incomplete.\n");
+	fprintf(out, "Usage: libvirt-qemu-hook [--sysroot DIR] [--dry-run] DOMAIN OPERATION "
+		     "SUB-OPERATION EXTRA\n"
+		     "libvirt's qemu hook (in /etc/libvirt/hooks/qemu.d/), domain XML on stdin.\n"
+		     "'prepare begin' hands the IOMMU group of every PCI <hostdev managed='no'> "
+		     "to\n"
+		     "vfio-pci; 'release end' gives those groups back to the drivers they had.\n"
+		     "Other operations do nothing. Nothing is written to stdout (libvirt would "
+		     "take it\n"
+		     "for a new domain XML). Exit status as iommugrp(8): 0 done, 1 error, 2 "
+		     "usage,\n"
+		     "3 no such device, 4 refused, 5 rolled back, 6 rollback incomplete.\n");
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "sysroot", required_argument, NULL, 's' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 }
-	};
+	static const struct option options[] = { { "sysroot", required_argument, NULL, 's' },
+						 { "dry-run", no_argument, NULL, 'n' },
+						 { "help", no_argument, NULL, 'h' },
+						 { "version", no_argument, NULL, 'V' },
+						 { 0 } };
 	struct hook h = { 0 };
 	bool is_prepare, is_release;
 	char *xml;
@@ -601,8 +613,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	h.domain = argv[optind];
-	is_prepare = strcmp(argv[optind + 1], "prepare") == 0 && strcmp(argv[optind + 2], "begin") == 0;
-	is_release = strcmp(argv[optind + 1], "release") == 0 && strcmp(argv[optind + 2], "end") == 0;
+	is_prepare = strcmp(argv[optind + 1], "prepare") == 0 && strcmp(argv[optind + 2], "begi"
+											  "n") == 0;
+	is_release = strcmp(argv[optind + 1], "release") == 0 &&
+		     strcmp(argv[optind + 2], "end") == 0;
 	xml = read_stdin(&len);
 	if (!xml) {
 		say(&h, "cannot read the domain XML on stdin: %s", strerror(errno));
