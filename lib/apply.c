@@ -40,10 +40,9 @@ static int lock_group(struct iommugrp_change *change)
 	char path[64], pid[16];
 	int fd;
 
-	if (mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mkdirat(ctx->rootfd, "run/iommugrp", 0700) < 0 && errno != EEXIST)
-		return -errno;
+	fd = journal_ensure_dir(ctx);
+	if (fd < 0)
+		return fd;
 	snprintf(path, sizeof(path), "run/iommugrp/group-%u.lock", change->group->number);
 	fd = openat(ctx->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -249,12 +248,6 @@ static int run_step(struct iommugrp_change *change, struct step *s, char **ret_e
 	return -EINVAL;
 }
 
-static bool restorable_type(const char *type)
-{
-	return type && (strcmp(type, "identity") == 0 || strcmp(type, "DMA") == 0 ||
-			strcmp(type, "DMA-FQ") == 0);
-}
-
 /* Binding back needs the override the device had, or the driver would not match. */
 static int rebind(struct iommugrp_change *change, const struct step *s, char **ret_error)
 {
@@ -285,7 +278,7 @@ static int undo_step(struct iommugrp_change *change, struct step *s, char **ret_
 	case IOMMUGRP_STEP_BIND:
 		return driver_write(change, s, s->driver, false, ret_error);
 	case IOMMUGRP_STEP_WRITE_TYPE:
-		if (!restorable_type(change->old_type)) {
+		if (!is_restorable_type(change->old_type)) {
 			*ret_error = strdup_printf("group %u: the type was '%s', which cannot be "
 						   "written back",
 						   change->group->number, change->old_type);

@@ -166,6 +166,8 @@ char *strdup_or_null(const char *s, bool *failed);
 /* Equal strings, or both NULL. */
 bool streq_ptr(const char *a, const char *b);
 bool is_known_group_type(const char *type);
+/* The types a type write can set back: identity, DMA, DMA-FQ (not blocked, unmanaged, ...). */
+bool is_restorable_type(const char *type);
 int parse_kernel_version(const char *release, unsigned int *ret_major,
 			 unsigned int *ret_minor);
 /* What the command line or kernel config says; -1 where it says nothing. */

@@ -126,7 +126,7 @@ int journal_format(const struct journal *j, char **ret_text)
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
-static int ensure_dir(const struct iommugrp_ctx *ctx)
+int journal_ensure_dir(const struct iommugrp_ctx *ctx)
 {
 	if (mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -155,7 +155,7 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 	char *text = NULL, *tmp = NULL;
 	int r, dirfd;
 
-	r = ensure_dir(ctx);
+	r = journal_ensure_dir(ctx);
 	if (r == 0)
 		r = journal_format(j, &text);
 	if (r == 0 && asprintf(&tmp, "%s.tmp", path) < 0)

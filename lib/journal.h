@@ -28,6 +28,8 @@ const struct journal_device *journal_find(const struct journal *j, const char *n
 /* File names below run/iommugrp: group-N.journal (operation under way), group-N.vfio (before vfio-bind). */
 char *journal_path(unsigned int group, const char *suffix);
 int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct journal *j);
+/* /run/iommugrp below the sysroot, made when missing: journals, records and locks live there. */
+int journal_ensure_dir(const struct iommugrp_ctx *ctx);
 /* -EBADMSG: truncated or corrupt (logged with the line); -ESTALE: from another boot. */
 int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j);
 int journal_remove(const struct iommugrp_ctx *ctx, const char *path);

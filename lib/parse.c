@@ -298,6 +298,12 @@ bool streq_ptr(const char *a, const char *b)
 	return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
+bool is_restorable_type(const char *type)
+{
+	return type && (strcmp(type, "identity") == 0 || strcmp(type, "DMA") == 0 ||
+			strcmp(type, "DMA-FQ") == 0);
+}
+
 bool is_known_group_type(const char *type)
 {
 	static const char *const types[] = { "blocked", "identity", "unmanaged",

@@ -17,8 +17,7 @@ static bool type_to_restore(struct iommugrp_change *change, const struct journal
 	if (keep_type || !target->type || iommugrp_group_get_type(change->group, &now) < 0 ||
 	    streq_ptr(now, target->type))
 		return false;
-	return strcmp(target->type, "identity") == 0 || strcmp(target->type, "DMA") == 0 ||
-	       strcmp(target->type, "DMA-FQ") == 0;
+	return is_restorable_type(target->type);
 }
 
 /* Whether the kernel wants this driver gone before it writes the type. */

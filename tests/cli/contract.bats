@@ -203,6 +203,10 @@ replay_same() {
 	run grep -n '0123456789abcdefABCDEF:.' cli/*.c lib/*.c
 	[[ -z $output ]] || { echo "$output"; false; }
 	[[ $(grep -c '"dry-run"' cli/*.c cli/*.h | awk -F: '{ n += $2 } END { print n }') -eq 1 ]]
+	# one list of restorable types, one place that makes /run/iommugrp
+	[[ $(grep -c 'strcmp([a-z_>-]*, "identity") == 0 || strcmp([a-z_>-]*, "DMA") == 0' lib/*.c |
+		awk -F: '{ n += $2 } END { print n }') -eq 1 ]]
+	[[ $(grep -c 'mkdirat(ctx->rootfd, "run", ' lib/*.c | awk -F: '{ n += $2 } END { print n }') -eq 1 ]]
 	# two files named change.c (one prefix) no more
 	[[ ! -e cli/change.c ]]
 }
