@@ -28,10 +28,15 @@ static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_
 
 	while (r == 0 && (d = iommugrp_group_device_next(change->group, d))) {
 		const char *driver = iommugrp_device_get_driver(d);
+		enum iommugrp_vfio_state state;
 
+		/* A member whose driver cannot be read stops the plan: planning failed. */
+		r = iommugrp_device_read_vfio_state(d, &state);
+		if (r < 0)
+			break;
 		/* 6.4+ counts only drivers that own DMA; 6.1 wants the one device unbound. */
-		if (!driver || (rules == IOMMUGRP_RULES_CLAIM_BASED &&
-				iommugrp_device_get_vfio_state(d) != IOMMUGRP_VFIO_KERNEL_DRIVER))
+		if (!driver ||
+		    (rules == IOMMUGRP_RULES_CLAIM_BASED && state != IOMMUGRP_VFIO_KERNEL_DRIVER))
 			continue;
 		r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver, NULL);
 	}
