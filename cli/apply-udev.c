@@ -650,6 +650,11 @@ static void converge_hotplug(struct pass *p, struct iommugrp_device *device)
 	converge_group(p, (unsigned int)index);
 }
 
+static const char *lock_error(int r)
+{
+	return r == -ETIMEDOUT ? "another iommugrp holds it" : strerror(-r);
+}
+
 static void handle_event(struct pass *p, const char *devpath, double lock_timeout_s)
 {
 	struct iommugrp_device *device = NULL;
@@ -664,9 +669,9 @@ static void handle_event(struct pass *p, const char *devpath, double lock_timeou
 		stamp = NULL;
 		lock = iommugrp_boot_lock(p->ctx, (unsigned int)(lock_timeout_s * 1000));
 		if (lock < 0) {
-			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s (%s): "
-				      "the device is left to its drivers",
-			     devpath, lock_timeout_s, strerror(-lock));
+			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; the "
+				      "device is left to its drivers",
+			     devpath, lock_timeout_s, lock_error(lock));
 			return;
 		}
 		if (iommugrp_boot_state_read(p->ctx, "pass", &stamp) < 0)
@@ -692,8 +697,9 @@ static void handle_event(struct pass *p, const char *devpath, double lock_timeou
 			converge_hotplug(p, device);
 			close(lock);
 		} else {
-			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s (%s)",
-			     devpath, lock_timeout_s, strerror(-lock));
+			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; "
+				      "its group is not converged",
+			     devpath, lock_timeout_s, lock_error(lock));
 		}
 	}
 	iommugrp_device_unref(device);

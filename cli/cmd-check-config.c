@@ -175,8 +175,15 @@ static void print_entries_text(const struct iommugrp_config *config)
 		for (unsigned int k = 0; k < matches; k++) {
 			struct iommugrp_device *d = iommugrp_config_entry_get_match(config, i, k);
 
-			printf("  matches %s (group %u)\n", iommugrp_device_get_name(d),
+			char *path = NULL;
+
+			printf("  matches %s (group %u)", iommugrp_device_get_name(d),
 			       iommugrp_group_get_number(iommugrp_device_get_group(d)));
+			/* address= moves with bus numbers: say what names the device for good. */
+			if (strstr(text, "address=") && iommugrp_config_device_path(d, &path) == 0)
+				printf(": stable as path=%s", path);
+			printf("\n");
+			free(path);
 		}
 		if (refusal)
 			printf("  refused: %s\n", refusal);
@@ -260,7 +267,13 @@ static void json_entries(struct json *j, const struct iommugrp_config *config, b
 				struct iommugrp_device *d = iommugrp_config_entry_get_match(config, i, k);
 
 				json_object_begin(j, NULL);
+				char *path = NULL;
+
+				if (iommugrp_config_device_path(d, &path) < 0)
+					path = NULL;
 				json_string(j, "device", iommugrp_device_get_name(d));
+				json_string(j, "path", path);
+				free(path);
 				json_uint(j, "group",
 					  iommugrp_group_get_number(iommugrp_device_get_group(d)));
 				json_object_end(j);

@@ -10,14 +10,18 @@
 
 #include "config.h"
 
-/* "sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0" -> "0000:00/03.0/01.0"; -ENODATA if not PCI. */
-int config_device_path(const struct iommugrp_device *device, char **ret_path)
+/*
+ * "sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0" -> "0000:00/03.0/01.0" into @buf;
+ * -ENODATA if not below a PCI host bridge, -ENAMETOOLONG if @size is short. No allocation:
+ * matching runs it for every device.
+ */
+static int device_path_into(const struct iommugrp_device *device, char *buf, size_t size)
 {
 	const char *root = strstr(device->syspath, "/pci");
 	unsigned long domain, bus;
-	char *end, *out = NULL;
-	size_t size = 0;
-	FILE *f;
+	size_t used;
+	char *end;
+	int n;
 
 	if (!root)
 		return -ENODATA;
@@ -27,39 +31,54 @@ int config_device_path(const struct iommugrp_device *device, char **ret_path)
 	bus = strtoul(end + 1, &end, 16);
 	if (*end != '/')
 		return -ENODATA;
-	f = open_memstream(&out, &size);
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, "%04lx:%02lx", domain, bus);
+	n = snprintf(buf, size, "%04lx:%02lx", domain, bus);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	used = (size_t)n;
 	for (const char *p = end; *p == '/';) {
 		const char *component = p + 1, *dot;
 		size_t len = strcspn(component, "/");
 
 		/* Each component is DDDD:BB:DD.F: keep DD.F, the part that does not move. */
 		dot = memchr(component, '.', len);
-		if (len < 7 || !dot || dot - component < 5 || dot[-3] != ':') {
-			fclose(f);
-			free(out);
+		if (len < 7 || !dot || dot - component < 5 || dot[-3] != ':' ||
+		    (size_t)(component + len - dot) != 2)
 			return -ENODATA;
-		}
-		fprintf(f, "/%.*s", (int)(len - (size_t)(dot - component) + 2), dot - 2);
+		if (used + 6 > size)
+			return -ENAMETOOLONG;
+		buf[used++] = '/';
+		memcpy(buf + used, dot - 2, 4);
+		used += 4;
+		buf[used] = '\0';
 		p = component + len;
 	}
-	if (fclose(f) != 0 || !out) {
-		free(out);
-		return -ENOMEM;
-	}
-	*ret_path = out;
 	return 0;
 }
 
-static bool path_matches(const struct config_entry *e, struct iommugrp_device *d)
+int config_device_path(const struct iommugrp_device *device, char **ret_path)
 {
-	char *path = NULL;
-	bool match = config_device_path(d, &path) == 0 && strcmp(path, e->path) == 0;
+	char buf[CONFIG_PATH_MAX];
+	int r = device_path_into(device, buf, sizeof(buf));
 
-	free(path);
-	return match;
+	if (r < 0)
+		return r;
+	*ret_path = strdup(buf);
+	return *ret_path ? 0 : -ENOMEM;
+}
+
+EXPORT int iommugrp_config_device_path(struct iommugrp_device *device, char **ret_path)
+{
+	return config_device_path(device, ret_path);
+}
+
+/* @path: the device's path if the caller has it already (matching every entry), else NULL. */
+static bool path_matches(const struct config_entry *e, struct iommugrp_device *d, const char *path)
+{
+	char buf[CONFIG_PATH_MAX];
+
+	if (!path && device_path_into(d, buf, sizeof(buf)) < 0)
+		return false;
+	return strcmp(path ? path : buf, e->path) == 0;
 }
 
 static int read_hex_attr(struct iommugrp_device *d, const char *attr, uint32_t *ret_value)
@@ -150,7 +169,7 @@ static bool serial_matches(const struct config_entry *e, struct iommugrp_device 
 
 /* Cheap selectors first: names and IDs already read, then files (subsystem, slot, config). */
 int config_entry_matches(struct iommugrp_config *config, const struct config_entry *e,
-			 struct iommugrp_device *d)
+			 struct iommugrp_device *d, const char *path)
 {
 	uint16_t vendor, device;
 	uint32_t class_code;
@@ -159,7 +178,7 @@ int config_entry_matches(struct iommugrp_config *config, const struct config_ent
 		return 0;
 	if (e->address && strcmp(e->address, d->name) != 0)
 		return 0;
-	if (e->path && !path_matches(e, d))
+	if (e->path && !path_matches(e, d, path))
 		return 0;
 	if (e->has_id && (iommugrp_device_get_pci_ids(d, &vendor, &device, &class_code) < 0 ||
 			  vendor != e->vendor || device != e->device))
@@ -334,10 +353,16 @@ static int match_all_devices(struct iommugrp_config *config)
 	while (r == 0 && (group = iommugrp_group_next(config->ctx, group))) {
 		struct iommugrp_device *d = NULL;
 
-		while (r == 0 && (d = iommugrp_group_device_next(group, d)))
+		while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
+			char path[CONFIG_PATH_MAX];
+			bool has_path = device_path_into(d, path, sizeof(path)) == 0;
+
+			if (!has_path)
+				strcpy(path, "-"); /* matches no path= */
 			for (size_t i = 0; r == 0 && i < config->n_entries; i++)
-				if (config_entry_matches(config, &config->entries[i], d))
+				if (config_entry_matches(config, &config->entries[i], d, path))
 					r = entry_add_match(&config->entries[i], d);
+		}
 	}
 	return r;
 }
@@ -409,7 +434,7 @@ EXPORT bool iommugrp_config_entry_matches(struct iommugrp_config *config, unsign
 					  struct iommugrp_device *device)
 {
 	return index < config->n_entries && device &&
-	       config_entry_matches(config, &config->entries[index], device) > 0;
+	       config_entry_matches(config, &config->entries[index], device, NULL) > 0;
 }
 
 EXPORT unsigned int iommugrp_config_get_group_count(const struct iommugrp_config *config)

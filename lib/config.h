@@ -91,8 +91,10 @@ void config_entry_clear(struct config_entry *e);
 
 /* config-match.c */
 int config_device_path(const struct iommugrp_device *device, char **ret_path);
+/* @path: the device's path= if known (NULL: worked out here). */
 int config_entry_matches(struct iommugrp_config *config, const struct config_entry *e,
-			 struct iommugrp_device *device);
+			 struct iommugrp_device *device, const char *path);
+#define CONFIG_PATH_MAX 256
 
 /* sysfs.c additions: the bytes as they are, and the file's stat from the same fd. */
 int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit,

@@ -741,6 +741,7 @@ const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
  * /etc/iommugrp.conf and the .conf files in /etc/iommugrp.d below the sysroot, parsed:
  * see iommugrp.conf(5). Reading succeeds also for a refused configuration
  * (syntax, permissions): its problems say why, each with file and line.
+ * Every function of this section and the next (Boot): Since: 0.2
  */
 struct iommugrp_config;
 
@@ -854,6 +855,14 @@ const char *iommugrp_config_entry_get_refusal(const struct iommugrp_config *conf
  */
 bool iommugrp_config_entry_matches(struct iommugrp_config *config, unsigned int index,
 				   struct iommugrp_device *device);
+
+/*
+ * The device's path= selector: the device.function chain from the host
+ * bridge, "0000:00/03.0/01.0" (malloc'ed, the caller frees it).
+ * Returns: 0, -ENODATA for a device not below a PCI host bridge, -ENOMEM.
+ * Since: 0.2
+ */
+int iommugrp_config_device_path(struct iommugrp_device *device, char **ret_path);
 
 /*
  * Groups some entry governs, in numeric order (after resolve).

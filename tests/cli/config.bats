@@ -195,7 +195,9 @@ unknown=1"
 	run --separate-stderr igc check-config
 	exit_is 0
 	out_has '/etc/iommugrp.conf:1: warning: address=0000:01:01.0 is not stable'
-	out_has 'matches 0000:01:01.0 (group 3)'
+	out_has 'matches 0000:01:01.0 (group 3): stable as path=0000:00/03.0/01.0'
+	run --separate-stderr igc check-config --json
+	jq_eq '.entries[0].matches[0].path' '"0000:00/03.0/01.0"'
 }
 
 @test "id=: a second match refuses the entry without multiple=yes; subsystem= narrows" {
@@ -532,4 +534,27 @@ id=8086:10d3 policy=DMA-FQ'
 	: >"$FXC/dev/kmsg"
 	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
 	[[ ! -s $FXC/dev/kmsg ]]
+}
+
+@test "apply --udev: the boot lock is waited for with a bound, then the event gives up and exits 0" {
+	conf 'id=8086:10d3 policy=identity'
+	mkdir -p "$FXC/run/iommugrp/boot"
+	: >"$FXC/run/iommugrp/boot/lock"
+	# Another pass holds the lock (flock(1) keeps it for 30 s unless killed).
+	flock "$FXC/run/iommugrp/boot/lock" sleep 30 &
+	local holder=$!
+	local tries=0
+	while flock -n "$FXC/run/iommugrp/boot/lock" true && ((tries++ < 500)); do
+		sleep 0.01 # until the holder has it
+	done
+	local start=$EPOCHREALTIME
+	IOMMUGRP_LOCK_TIMEOUT=0.5 run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	local took
+	took=$(awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { print (e - s) < 5 }')
+	kill "$holder"
+	exit_is 0
+	[[ $took == 1 ]]
+	has 'cannot take /run/iommugrp/boot/lock within 0.5 s: another iommugrp holds it; the device is left to its drivers' \
+		"$(cat "$FXC/dev/kmsg")"
+	[[ ! -e $FXC/run/iommugrp/boot/pass ]]
 }
