@@ -24,23 +24,35 @@
 #define DEFAULT_DEADLINE_S 30.0
 #define DEFAULT_LOCK_TIMEOUT_S 10.0
 
-static int kmsg_fd = -1;
+static int kmsg_fd = -1; /* for the deadline's one record; others open their own */
+static char kmsg_path[4200];
 static char deadline_message[200];
 
-/* One kernel log record per line: "<PRI>iommugrp: ..." (user facility). */
+/*
+ * One kernel log record per line: "<PRI>iommugrp: ..." (user facility). The
+ * kernel rate-limits each open file of /dev/kmsg to 10 records per 5 s, so
+ * each record opens its own.
+ */
 static void klog_line(int priority, const char *line, size_t len)
 {
 	char record[1024];
 	int n = snprintf(record, sizeof(record), "<%d>iommugrp: %.*s\n", LOG_USER | priority,
 			 (int)(len > 900 ? 900 : len), line);
+	const char *text = strchr(record, '>') + 1;
+	int fd;
 
 	if (n <= 0)
 		return;
-	if (kmsg_fd < 0 || write(kmsg_fd, record, (size_t)n) < 0) {
-		/* Without /dev/kmsg udev keeps our stderr in its debug log. */
-		if (write(STDERR_FILENO, strchr(record, '>') + 1, (size_t)n - 3) < 0)
-			return;
+	fd = kmsg_fd < 0 ? -1 : open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd >= 0 && write(fd, record, (size_t)n) == n) {
+		close(fd);
+		return;
 	}
+	if (fd >= 0)
+		close(fd);
+	/* Without /dev/kmsg udev keeps our stderr in its debug log. */
+	if (write(STDERR_FILENO, text, (size_t)(record + n - text)) < 0)
+		return;
 }
 
 static void vklog(int priority, const char *format, va_list args)
@@ -112,10 +124,8 @@ static void root_path(struct iommugrp_ctx *ctx, const char *rel, char *buf, size
 
 static void open_kmsg(struct iommugrp_ctx *ctx)
 {
-	char path[4200];
-
-	root_path(ctx, "dev/kmsg", path, sizeof(path));
-	kmsg_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	root_path(ctx, "dev/kmsg", kmsg_path, sizeof(kmsg_path));
+	kmsg_fd = open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }
 
 static bool disabled_on_cmdline(struct iommugrp_ctx *ctx)
@@ -308,37 +318,63 @@ static void release_holds(struct pass *p, struct iommugrp_group *group, struct o
 	(void)p;
 }
 
-static void converge_vfio(struct pass *p, unsigned int index, struct outcome *o)
+static struct iommugrp_change *plan_vfio(struct pass *p, unsigned int index, struct outcome *o)
+{
+	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
+	unsigned int flags = iommugrp_config_group_get_flags(p->config, index);
+	struct iommugrp_change *change = NULL;
+	char *text = NULL;
+
+	if (iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0,
+					  &change) == 0)
+		return change;
+	if (asprintf(&text, "cannot plan the handoff to vfio-pci: %s", last_problem(p->ctx)) >= 0)
+		note(o, R_REFUSED, text);
+	free(text);
+	return NULL;
+}
+
+/*
+ * Loading vfio-pci binds every held device at once (driver_attach): the plan
+ * is made after the load, and a group that the load alone put on vfio-pci was
+ * applied by this pass, not found so.
+ */
+static void converge_vfio(struct pass *p, unsigned int index, bool held, struct outcome *o)
 {
 	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
 	unsigned int flags = iommugrp_config_group_get_flags(p->config, index);
 	unsigned int number = iommugrp_group_get_number(group);
-	struct iommugrp_change *change = NULL;
+	struct iommugrp_change *change = plan_vfio(p, index, o);
 	bool unbinds;
 	int r;
 
-	r = iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0,
-					  &change);
-	if (r < 0) {
-		char *text = NULL;
-
-		if (asprintf(&text, "cannot plan the handoff to vfio-pci: %s", last_problem(p->ctx)) >= 0)
-			note(o, R_REFUSED, text);
-		free(text);
+	if (!change)
 		return;
-	}
-	unbinds = plan_needs_unbind(change);
-	if (!refused_before_apply(o, change, "vfio", flags)) {
-		if (!iommugrp_change_is_noop(change) && (r = iommugrp_vfio_pci_load(p->ctx)) < 0) {
+	if (iommugrp_change_get_refusal(change, NULL) == 0 && !iommugrp_change_is_noop(change)) {
+		r = iommugrp_vfio_pci_load(p->ctx);
+		if (r < 0) {
 			char *text = NULL;
 
 			if (asprintf(&text, "vfio-pci cannot be loaded: %s", strerror(-r)) >= 0)
 				note(o, R_REFUSED, text);
 			free(text);
-		} else {
-			iommugrp_change_apply(change);
-			note_change(o, change, "vfio-pci", unbinds);
+			iommugrp_change_unref(change);
+			return;
 		}
+		iommugrp_change_unref(change);
+		iommugrp_group_reread(group);
+		change = plan_vfio(p, index, o);
+		if (!change)
+			return;
+		if (held && iommugrp_change_is_noop(change)) {
+			note(o, R_APPLIED, NULL);
+			append(&o->details, ", ", "vfio-pci (bound the held devices as it loaded)");
+		}
+	}
+	unbinds = plan_needs_unbind(change);
+	if (!refused_before_apply(o, change, "vfio", flags)) {
+		iommugrp_change_apply(change);
+		note_change(o, change, "vfio-pci", unbinds);
 	}
 	if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE ||
 	    iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_UNCHANGED) {
@@ -388,24 +424,43 @@ static void write_group_state(struct pass *p, unsigned int index, const struct o
 	free(actions);
 }
 
-static void converge_group(struct pass *p, unsigned int index)
+/* A journal of this group: an interrupted operation is restore's to mend, not the pass's. */
+static bool has_journal(struct pass *p, unsigned int number)
+{
+	unsigned int *groups = NULL;
+	int n = iommugrp_get_interrupted(p->ctx, &groups);
+	bool found = false;
+
+	for (int i = 0; i < n; i++)
+		found |= groups[i] == number;
+	free(groups);
+	return found;
+}
+
+static void converge_group(struct pass *p, unsigned int index, bool held)
 {
 	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
 	const char *refusal = iommugrp_config_group_get_refusal(p->config, index);
 	bool vfio = iommugrp_config_group_wants_vfio(p->config, index);
 	struct outcome o = { R_UNCHANGED, NULL, NULL };
 	char *actions = config_group_actions(p->config, index);
+	bool journal = false;
 
+	/* Loading modules (vfio-pci for an earlier group) may have bound devices of this one. */
+	iommugrp_group_reread(group);
 	if (refusal)
 		note(&o, R_REFUSED, refusal);
+	else if ((journal = has_journal(p, iommugrp_group_get_number(group))))
+		note(&o, R_REFUSED, "an interrupted operation left its journal: run 'iommugrp "
+				    "restore' first");
 	else if (now_ms() > p->deadline_ms)
 		note(&o, R_REFUSED, "the deadline was reached before this group");
 	else {
 		converge_policy(p, index, &o);
 		if (vfio)
-			converge_vfio(p, index, &o);
+			converge_vfio(p, index, held, &o);
 	}
-	if (!vfio)
+	if (!vfio && !journal)
 		release_holds(p, group, &o);
 	klog(o.rank >= R_REFUSED ? LOG_ERR : o.rank == R_FELL_BACK ? LOG_WARNING : LOG_INFO,
 	     "group %u: %s (entry %s): %s%s%s", iommugrp_group_get_number(group),
@@ -420,23 +475,28 @@ static void converge_group(struct pass *p, unsigned int index)
 	free(actions);
 }
 
-/* vfio groups are held for vfio-pci, policy groups by an override that matches no driver. */
-static void hold_group(struct pass *p, unsigned int index)
+/*
+ * vfio groups are held for vfio-pci, policy groups by an override that matches
+ * no driver. True when this call held devices.
+ */
+static bool hold_group(struct pass *p, unsigned int index)
 {
 	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
 	const char *override = iommugrp_config_group_wants_vfio(p->config, index) ? "vfio-pci"
 										   : BOOT_HOLD;
 	struct iommugrp_change *change = NULL;
 	char *held = NULL;
+	bool done = false;
 	int r;
 
-	if (iommugrp_config_group_get_refusal(p->config, index))
-		return;
+	if (iommugrp_config_group_get_refusal(p->config, index) ||
+	    has_journal(p, iommugrp_group_get_number(group)))
+		return false;
 	r = iommugrp_change_new_hold(group, override, &change);
 	if (r < 0) {
 		klog(LOG_ERR, "group %u: cannot plan the holds: %s", iommugrp_group_get_number(group),
 		     strerror(-r));
-		return;
+		return false;
 	}
 	if (!iommugrp_change_is_noop(change)) {
 		iommugrp_change_apply(change);
@@ -447,7 +507,8 @@ static void hold_group(struct pass *p, unsigned int index)
 			iommugrp_change_get_step(change, i, &kind, &device, &driver, &path, &value);
 			append(&held, " ", device);
 		}
-		if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE)
+		done = iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE;
+		if (done)
 			klog(LOG_INFO, "group %u: held: %s (driver_override %s)",
 			     iommugrp_group_get_number(group), held ? held : "", override);
 		else {
@@ -461,6 +522,7 @@ static void hold_group(struct pass *p, unsigned int index)
 	}
 	free(held);
 	iommugrp_change_unref(change);
+	return done;
 }
 
 static void write_stamp(struct pass *p, const char *state, const char *initramfs_digest)
@@ -512,9 +574,6 @@ static void report_config_refused(struct pass *p)
 		klog(priority, "config: %s", text ? text : "?");
 		free(text);
 	}
-	if (iommugrp_config_get_error_count(p->config))
-		klog(LOG_ERR, "config refused: %u errors, nothing changed",
-		     iommugrp_config_get_error_count(p->config));
 }
 
 static void report_entry_refusals(struct pass *p)
@@ -528,25 +587,33 @@ static void boot_pass(struct pass *p, const char *old_stamp)
 {
 	char *initramfs_digest = initramfs_digest_of(p, old_stamp);
 	unsigned int groups;
+	bool *held;
 	int r;
 
 	report_config_refused(p);
+	r = iommugrp_config_resolve(p->config);
+	if (r < 0)
+		klog(LOG_ERR, "cannot match the configuration against the system: %s", strerror(-r));
+	/* Every reason is logged, a refused configuration's ambiguous entries too. */
+	report_entry_refusals(p);
 	if (iommugrp_config_get_error_count(p->config) > 0) {
+		klog(LOG_ERR, "config refused: %u errors, nothing changed",
+		     iommugrp_config_get_error_count(p->config));
 		write_stamp(p, "done", initramfs_digest);
 		free(initramfs_digest);
 		return;
 	}
 	write_stamp(p, "running", initramfs_digest);
-	r = iommugrp_config_resolve(p->config);
-	if (r < 0)
-		klog(LOG_ERR, "cannot match the configuration against the system: %s", strerror(-r));
-	report_entry_refusals(p);
 	groups = r < 0 ? 0 : iommugrp_config_get_group_count(p->config);
+	held = calloc(groups ? groups : 1, sizeof(*held));
 	/* Every hold first: a module loaded for one device must find all the others held. */
-	for (unsigned int i = 0; i < groups; i++)
-		hold_group(p, i);
-	for (unsigned int i = 0; i < groups; i++)
-		converge_group(p, i);
+	for (unsigned int i = 0; held && i < groups; i++)
+		held[i] = hold_group(p, i);
+	for (unsigned int i = 0; held && i < groups; i++)
+		converge_group(p, i, held[i]);
+	if (!held)
+		klog(LOG_ERR, "out of memory: no group converged");
+	free(held);
 	write_stamp(p, "done", initramfs_digest);
 	klog(LOG_INFO, "boot pass: %u group%s configured, took %lld ms", groups,
 	     groups == 1 ? "" : "s", now_ms() - p->start_ms);
@@ -563,9 +630,14 @@ static void recover_interrupted(struct pass *p, const char *old_stamp)
 		      "for 'iommugrp restore', policy holds are released");
 	if (iommugrp_config_resolve(p->config) == 0) {
 		groups = iommugrp_config_get_group_count(p->config);
-		for (unsigned int i = 0; i < groups; i++)
-			if (!iommugrp_config_group_wants_vfio(p->config, i))
-				release_holds(p, iommugrp_config_get_group(p->config, i), NULL);
+		for (unsigned int i = 0; i < groups; i++) {
+			struct iommugrp_group *group = iommugrp_config_get_group(p->config, i);
+
+			/* The killed change's journal is restore's: that group is left alone. */
+			if (!iommugrp_config_group_wants_vfio(p->config, i) &&
+			    !has_journal(p, iommugrp_group_get_number(group)))
+				release_holds(p, group, NULL);
+		}
 	}
 	write_stamp(p, "interrupted", initramfs_digest);
 	free(initramfs_digest);
@@ -613,19 +685,50 @@ static bool any_entry_matches(struct pass *p, struct iommugrp_device *device)
 	return false;
 }
 
-/* A device the pass already saw, or one no entry names: nothing to do (the fast path). */
+static bool is_one_of(const char *word, const char *const *words)
+{
+	for (; word && *words; words++)
+		if (strcmp(word, *words) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Nothing to do (the fast path): its group has no record and no entry names
+ * the device; or the pass recorded it and it is as its group should be (a vfio group's endpoint on
+ * vfio-pci, a policy group's without a hold left). A device re-added under a
+ * recorded name (remove + rescan) is judged by its state, not its name. A
+ * group the pass could not converge is not retried event by event.
+ */
 static bool device_settled(struct pass *p, struct iommugrp_device *device)
 {
+	static const char *const succeeded[] = { "applied", "unchanged", "fell-back", NULL };
 	unsigned int number = iommugrp_group_get_number(iommugrp_device_get_group(device));
-	char *state, *devices;
-	bool settled;
+	const char *driver, *override;
+	char *state, *devices, *outcome, *action;
+	bool settled = true;
 
-	if (!any_entry_matches(p, device))
-		return true;
+	/* The group's record says whether it is configured; a member need not be named itself. */
 	state = boot_group_state(p->ctx, number);
-	devices = state ? state_value(state, "devices") : NULL;
-	settled = devices && word_in_list(devices, iommugrp_device_get_name(device));
+	if (!state)
+		return !any_entry_matches(p, device);
+	devices = state_value(state, "devices");
+	outcome = state_value(state, "outcome");
+	action = state_value(state, "action");
+	driver = iommugrp_device_get_driver(device);
+	override = iommugrp_device_get_driver_override(device);
+	if (!devices || !word_in_list(devices, iommugrp_device_get_name(device)))
+		settled = false;
+	else if (!is_one_of(outcome, succeeded))
+		settled = true;
+	else if (action && strstr(action, "vfio"))
+		settled = iommugrp_device_is_bridge(device) ||
+			  (driver && strcmp(driver, "vfio-pci") == 0);
+	else
+		settled = !override || strcmp(override, BOOT_HOLD) != 0;
 	free(devices);
+	free(outcome);
+	free(action);
 	free(state);
 	return settled;
 }
@@ -646,8 +749,7 @@ static void converge_hotplug(struct pass *p, struct iommugrp_device *device)
 		return; /* its entry was refused at the pass and logged there */
 	klog(LOG_INFO, "%s: new in group %u: converging the group", iommugrp_device_get_name(device),
 	     number);
-	hold_group(p, (unsigned int)index);
-	converge_group(p, (unsigned int)index);
+	converge_group(p, (unsigned int)index, hold_group(p, (unsigned int)index));
 }
 
 static const char *lock_error(int r)
@@ -684,8 +786,12 @@ static void handle_event(struct pass *p, const char *devpath, double lock_timeou
 		free(stamp);
 		return;
 	}
-	/* The pass of this boot is done; a refused configuration was logged there. */
-	if (strstr(stamp, "\nconfig=refused\n")) {
+	/*
+	 * The pass of this boot is done; a refused configuration was logged there.
+	 * After an interrupted pass nothing converges this boot: its journal is
+	 * restore's, and converging groups one event at a time would retry it.
+	 */
+	if (strstr(stamp, "\nconfig=refused\n") || strstr(stamp, "\nstate=interrupted\n")) {
 		free(stamp);
 		return;
 	}

@@ -114,6 +114,11 @@ EXPORT int iommugrp_vfio_record_forget_override(struct iommugrp_group *group,
 	return r;
 }
 
+EXPORT void iommugrp_group_reread(struct iommugrp_group *group)
+{
+	group_forget_state(group);
+}
+
 EXPORT int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id)
 {
 	return journal_boot_id(ctx, ret_boot_id);

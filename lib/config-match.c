@@ -397,8 +397,6 @@ EXPORT int iommugrp_config_resolve(struct iommugrp_config *config)
 
 	if (config->resolved)
 		return config->resolve_err;
-	if (config->n_errors > 0)
-		return -EINVAL;
 	r = iommugrp_scan(config->ctx);
 	if (r >= 0)
 		r = match_all_devices(config);

@@ -105,42 +105,36 @@ static int parse_devfn(const char *s, size_t len, unsigned int *ret_dev, unsigne
 	return 0;
 }
 
-/* "DDDD:BB/DD.F[/DD.F...]" to lower case, checked; the device.function chain from the host bridge. */
+/*
+ * "DDDD:BB/DD.F[/DD.F...]" to lower case, checked: the device.function chain
+ * from the host bridge. Built in a buffer: every event of a boot parses every entry.
+ */
 static int parse_path(const char *s, char **ret_path)
 {
+	char out[CONFIG_PATH_MAX];
 	unsigned long domain, bus;
 	const char *p = s + 7;
-	FILE *f;
-	char *out = NULL;
-	size_t size = 0;
+	size_t used;
 	int components = 0;
 
 	if (strlen(s) < 12 || s[4] != ':' || s[7] != '/' || hex_exact(s, 4, &domain) < 0 ||
 	    hex_exact(s + 5, 2, &bus) < 0)
 		return -EINVAL;
-	f = open_memstream(&out, &size);
-	if (!f)
-		return -ENOMEM;
-	fprintf(f, "%04lx:%02lx", domain, bus);
+	used = (size_t)snprintf(out, sizeof(out), "%04lx:%02lx", domain, bus);
 	while (*p == '/') {
 		size_t len = strcspn(p + 1, "/");
 		unsigned int dev, fn;
 
-		if (parse_devfn(p + 1, len, &dev, &fn) < 0 || ++components > 32) {
-			fclose(f);
-			free(out);
+		if (parse_devfn(p + 1, len, &dev, &fn) < 0 || ++components > 32 ||
+		    used + 6 > sizeof(out))
 			return -EINVAL;
-		}
-		fprintf(f, "/%02x.%u", dev, fn);
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "/%02x.%u", dev, fn);
 		p += 1 + len;
 	}
-	fclose(f);
-	if (*p != '\0' || components == 0 || !out) {
-		free(out);
-		return out ? -EINVAL : -ENOMEM;
-	}
-	*ret_path = out;
-	return 0;
+	if (*p != '\0' || components == 0)
+		return -EINVAL;
+	*ret_path = strdup(out);
+	return *ret_path ? 0 : -ENOMEM;
 }
 
 /* "00-11-22-33-44-55-66-77" (as lspci prints a DSN) or 16 hex digits. */

@@ -819,7 +819,8 @@ int iommugrp_config_get_entry(const struct iommugrp_config *config, unsigned int
 
 /*
  * Matches the entries against the system now and works out what each group
- * should be. Only for a configuration without errors (-EINVAL otherwise).
+ * should be. Works for a refused configuration too, on the entries that
+ * parsed, so that their refusals can be reported; never apply one.
  * An entry matching nothing is fine; more than one device without
  * multiple=yes refuses the entry; entries giving one group different
  * policies (or owners) refuse the group.
@@ -980,6 +981,14 @@ int iommugrp_group_probe_unbound(struct iommugrp_group *group);
  * Since: 0.2
  */
 int iommugrp_vfio_record_forget_override(struct iommugrp_group *group, const char *override);
+
+/*
+ * Drops what was read of the group's changing state (type, drivers,
+ * overrides, users): the next calls read sysfs again. After something outside
+ * iommugrp's changes moved it, e.g. loading vfio-pci bound held devices.
+ * Since: 0.2
+ */
+void iommugrp_group_reread(struct iommugrp_group *group);
 
 /*
  * This boot's id (/proc/sys/kernel/random/boot_id), malloc'ed.
