@@ -69,7 +69,7 @@ int cli_exit_status(const struct cli *cli, int status);
 enum column_id {
 	COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO,
 	COL_SUBSYSTEM, COL_CLASS, COL_CLASSID, COL_ID, COL_VENDOR, COL_MODEL,
-	COL_DRIVER, COL_OVERRIDE, COL_PATH, COL_COUNT
+	COL_DRIVER, COL_OVERRIDE, COL_PATH, COL_REASON, COL_COUNT
 };
 struct column_set {
 	enum column_id ids[COL_COUNT * 2 + 1];
@@ -112,6 +112,11 @@ int cmd_vfio_release(struct cli *cli, int argc, char **argv);
 int cmd_restore(struct cli *cli, int argc, char **argv);
 int cmd_check_config(struct cli *cli, int argc, char **argv);
 int cmd_apply(struct cli *cli, int argc, char **argv);
+int cmd_why(struct cli *cli, int argc, char **argv);
+/* cmd-why.c: the REASON column and show's summary line. */
+char *why_device_reason(struct iommugrp_device *device);
+char *why_group_reason(struct iommugrp_group *group);
+void why_print_summary(FILE *out, struct iommugrp_group *group);
 
 /* plan.c: printing, confirming and applying planned changes (set-policy, vfio-bind, ...). */
 void plan_print_steps(FILE *out, struct iommugrp_change *change);

@@ -13,12 +13,12 @@ static const struct column_set show_defaults = {
 /* Device fields in JSON: the list columns that describe a device. */
 static const enum column_id json_device_columns[] = {
 	COL_NAME, COL_SUBSYSTEM, COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR,
-	COL_MODEL, COL_DRIVER, COL_OVERRIDE, COL_VFIO, COL_PATH,
+	COL_MODEL, COL_DRIVER, COL_OVERRIDE, COL_VFIO, COL_PATH, COL_REASON,
 };
 
 static const char *const json_device_keys[] = {
 	"name", "subsystem", "id", "classid", "class", "vendor",
-	"model", "driver", "override", "vfio", "path",
+	"model", "driver", "override", "vfio", "path", "reason",
 };
 
 static void explain_device(FILE *out, struct iommugrp_device *device)
@@ -165,6 +165,7 @@ static int print_text(struct cli *cli, const struct column_set *set,
 		       "of isolation\n",
 		       iommugrp_device_get_name(named), ndev);
 	print_users_text(group);
+	why_print_summary(stdout, group);
 	printf("  viable:  %s\n", viable_word(iommugrp_group_check_viable(group)));
 	print_config_text(cli, group);
 	while ((device = iommugrp_group_device_next(group, device)))
@@ -248,6 +249,13 @@ static int print_json(struct cli *cli, struct iommugrp_group *group,
 	json_string(&j, "dma_owner", iommugrp_group_get_dma_owner(group));
 	json_string(&j, "target", named ? iommugrp_device_get_name(named) : NULL);
 	json_viable(&j, iommugrp_group_check_viable(group));
+	json_string(&j, "replay", iommugrp_replay_to_string(iommugrp_group_get_replay(group)));
+	{
+		char *reason = why_group_reason(group);
+
+		json_string(&j, "reason", reason);
+		free(reason);
+	}
 	json_array_begin(&j, "devices");
 	while ((device = iommugrp_group_device_next(group, device)))
 		json_device(&j, device);

@@ -42,6 +42,9 @@ static const struct column_info infos[COL_COUNT] = {
 	[COL_DRIVER] = { "DRIVER", 8, 0, SCOLS_JSON_STRING, "bound driver (empty: unbound)" },
 	[COL_OVERRIDE] = { "OVERRIDE", 8, 0, SCOLS_JSON_STRING, "driver_override, when set" },
 	[COL_PATH] = { "PATH", 0.3, SCOLS_FL_NOEXTREMES, SCOLS_JSON_STRING, "sysfs path" },
+	[COL_REASON] = { "REASON", 0.2, SCOLS_FL_TRUNC, SCOLS_JSON_STRING,
+			 "why it is grouped (replayed kernel rule and its cause): isolated, "
+			 "dma-alias, no-acs, multifunction, not-pci, ... (see 'iommugrp why')" },
 };
 
 static int column_by_name(const char *name, size_t len)
@@ -180,6 +183,8 @@ char *column_group_value(enum column_id id, struct iommugrp_group *group)
 		return n < 0 ? NULL : strdup(n ? "yes" : "no"); /* unknown: empty, JSON null */
 	case COL_PATH:
 		return xstrdup_or_null(iommugrp_group_get_syspath(group));
+	case COL_REASON:
+		return why_group_reason(group);
 	default:
 		return NULL;
 	}
@@ -231,6 +236,8 @@ char *column_device_value(enum column_id id, struct iommugrp_device *device)
 		return xstrdup_or_null(iommugrp_device_get_driver_override(device));
 	case COL_PATH:
 		return xstrdup_or_null(iommugrp_device_get_syspath(device));
+	case COL_REASON:
+		return why_device_reason(device);
 	default:
 		return NULL;
 	}

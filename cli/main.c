@@ -87,6 +87,7 @@ const struct command commands[] = {
 	{ "check-config", "", cmd_check_config,
 	  "Check /etc/iommugrp.conf and /etc/iommugrp.d/*.conf" },
 	{ "apply", "", cmd_apply, "Converge the groups to the configuration now" },
+	{ "why", "TARGET", cmd_why, "Explain why devices share a group, and what would split it" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -224,6 +224,7 @@ static void ctx_free(struct iommugrp_ctx *ctx)
 	free(ctx->groups);
 	strv_free(ctx->iommu_units, ctx->n_iommu_units > 0 ? (size_t)ctx->n_iommu_units : 0);
 	hwdb_close(ctx);
+	topology_free(ctx);
 	free(ctx->release);
 	free(ctx->boot_policy_source);
 	problems_free(ctx->problems);

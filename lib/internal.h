@@ -102,6 +102,10 @@ struct iommugrp_ctx {
 	char *boot_policy_source;
 	char **iommu_units;
 	int n_iommu_units;
+
+	struct topology *topology; /* topology.c: read and replayed on first use */
+	int topology_err;
+	char *acs_override;	       /* why.c: pcie_acs_override= value, "" when absent */
 };
 
 /* Logging (context.c) */
@@ -194,6 +198,9 @@ void group_forget_state(struct iommugrp_group *group);
 void device_forget_state(struct iommugrp_device *device);
 /* driver_override read now, uncached; NULL when unset or absent. */
 char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath);
+
+/* topology.c */
+void topology_free(struct iommugrp_ctx *ctx);
 
 /* users.c */
 void users_free(struct iommugrp_group *group);

@@ -1018,6 +1018,144 @@ int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **
  * Since: 0.2
  */
 int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms);
+/* Why devices share a group (LIBIOMMUGRP_0.2) --------------------------------- */
+
+/*
+ * iommugrp reads every PCI function's topology (upstream bridge, PCIe port
+ * type, ACS, multi-function bit) and replays the kernel's pci_device_group():
+ * DMA aliases behind PCIe-to-PCI bridges, ACS on the path to the root bus,
+ * non-isolated functions of one slot, and the ACS quirks of
+ * drivers/pci/quirks.c it recognises. The replay is compared with the groups
+ * the kernel made. PCI functions hang off the context (borrowed pointers).
+ */
+struct iommugrp_pci;
+
+/* PCI Express device/port type (PCIe capability), as the kernel numbers them. */
+enum iommugrp_pcie_type {
+	IOMMUGRP_PCIE_UNKNOWN = -2,	/* the capability list could not be read */
+	IOMMUGRP_PCIE_NONE = -1,	/* conventional PCI or PCI-X: no PCIe capability */
+	IOMMUGRP_PCIE_ENDPOINT = 0x0,
+	IOMMUGRP_PCIE_LEGACY_ENDPOINT = 0x1,
+	IOMMUGRP_PCIE_ROOT_PORT = 0x4,
+	IOMMUGRP_PCIE_UPSTREAM_PORT = 0x5,
+	IOMMUGRP_PCIE_DOWNSTREAM_PORT = 0x6,
+	IOMMUGRP_PCIE_TO_PCI_BRIDGE = 0x7, /* PCIe to PCI/PCI-X bridge: devices below alias to it */
+	IOMMUGRP_PCI_TO_PCIE_BRIDGE = 0x8, /* PCI/PCI-X to PCIe bridge */
+	IOMMUGRP_PCIE_RC_ENDPOINT = 0x9,   /* root complex integrated endpoint */
+	IOMMUGRP_PCIE_RC_EVENT_COLLECTOR = 0xa,
+};
+
+/* ACS capability and control bits (PCIe ACS extended capability 0x000d). */
+#define IOMMUGRP_ACS_SV 0x0001 /* Source Validation */
+#define IOMMUGRP_ACS_TB 0x0002 /* Translation Blocking */
+#define IOMMUGRP_ACS_RR 0x0004 /* P2P Request Redirect */
+#define IOMMUGRP_ACS_CR 0x0008 /* P2P Completion Redirect */
+#define IOMMUGRP_ACS_UF 0x0010 /* Upstream Forwarding */
+#define IOMMUGRP_ACS_EC 0x0020 /* P2P Egress Control */
+#define IOMMUGRP_ACS_DT 0x0040 /* Direct Translated P2P */
+/* What the kernel requires for isolation (REQ_ACS_FLAGS in drivers/iommu/iommu.c). */
+#define IOMMUGRP_ACS_REQUIRED (IOMMUGRP_ACS_SV | IOMMUGRP_ACS_RR | IOMMUGRP_ACS_CR | IOMMUGRP_ACS_UF)
+
+/* Why a PCI function is in its group, by the replayed rule. */
+enum iommugrp_reason {
+	IOMMUGRP_REASON_UNKNOWN,      /* the replay cannot tell (unreadable config, disagreement) */
+	IOMMUGRP_REASON_ISOLATED,     /* alone: isolated by ACS (or a quirk) up to the root bus */
+	IOMMUGRP_REASON_DMA_ALIAS,    /* behind a PCIe-to-PCI/PCI bridge (cause): uses its requester ID */
+	IOMMUGRP_REASON_ALIAS_BRIDGE, /* the bridge whose requester ID the devices below it use */
+	IOMMUGRP_REASON_NO_ACS,	      /* the port (cause) on its path gives no ACS isolation */
+	IOMMUGRP_REASON_MULTIFUNCTION, /* a function without ACS of a multi-function device (cause: another) */
+	IOMMUGRP_REASON_QUIRK_ALIAS,  /* a kernel DMA alias quirk ties it to the function (cause) */
+	IOMMUGRP_REASON_NOT_PCI,      /* not a PCI device: the IOMMU driver grouped it */
+};
+/* A short keyword: "unknown", "isolated", "dma-alias", "alias-bridge", "no-acs", ... */
+const char *iommugrp_reason_to_string(enum iommugrp_reason reason);
+
+/* How the replay compares with the kernel's group. */
+enum iommugrp_replay {
+	IOMMUGRP_REPLAY_MATCH,	    /* the replay predicts exactly this group */
+	IOMMUGRP_REPLAY_MISMATCH,   /* it predicts another group: an unknown quirk or override */
+	IOMMUGRP_REPLAY_UNREADABLE, /* config space needed for the replay could not be read */
+	IOMMUGRP_REPLAY_NOT_PCI,    /* the group holds non-PCI devices: no PCI rule applies */
+};
+const char *iommugrp_replay_to_string(enum iommugrp_replay replay);
+
+/*
+ * Reads the PCI topology and replays the grouping (once). Returns the number
+ * of PCI functions (0 without a PCI bus) or a negative errno.
+ */
+int iommugrp_topology_scan(struct iommugrp_ctx *ctx);
+/* Iterates PCI functions in address order. */
+struct iommugrp_pci *iommugrp_pci_next(struct iommugrp_ctx *ctx, struct iommugrp_pci *prev);
+/* The function named "0000:00:1c.0", or NULL. */
+struct iommugrp_pci *iommugrp_pci_lookup(struct iommugrp_ctx *ctx, const char *name);
+/* The PCI function of a group member, or NULL (non-PCI device). */
+struct iommugrp_pci *iommugrp_device_get_pci(struct iommugrp_device *device);
+const char *iommugrp_pci_get_name(const struct iommugrp_pci *pci);
+/* The bridge above it (the kernel's bus->self), NULL on a root bus. */
+struct iommugrp_pci *iommugrp_pci_get_upstream(const struct iommugrp_pci *pci);
+/* The kernel's group number; -ENOENT when it is in no group. */
+int iommugrp_pci_get_group_number(const struct iommugrp_pci *pci, unsigned int *ret_number);
+/*
+ * Bytes of config space read, and the size the kernel offers (256 or 4096):
+ * without CAP_SYS_ADMIN the kernel gives only the first 64.
+ */
+void iommugrp_pci_get_config_size(const struct iommugrp_pci *pci, unsigned int *ret_read,
+				  unsigned int *ret_size);
+int iommugrp_pci_get_ids(const struct iommugrp_pci *pci, uint16_t *ret_vendor, uint16_t *ret_device);
+enum iommugrp_pcie_type iommugrp_pci_get_pcie_type(const struct iommugrp_pci *pci);
+const char *iommugrp_pcie_type_to_string(enum iommugrp_pcie_type type);
+/* Header type's multi-function bit (or function 1-7, which the kernel counts as one). */
+bool iommugrp_pci_is_multifunction(const struct iommugrp_pci *pci);
+/*
+ * The ACS capability and control words. -ENODATA: no ACS capability;
+ * -EACCES: the extended config space could not be read (not root).
+ */
+int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap, uint16_t *ret_ctrl);
+/*
+ * Whether the kernel's pci_acs_enabled(IOMMUGRP_ACS_REQUIRED) holds for it:
+ * 1 yes, 0 no, -ENODATA not known (unreadable, or a quirk's result sysfs
+ * does not show). @ret_quirk: the drivers/pci/quirks.c function deciding it,
+ * or NULL when the capability decides.
+ */
+int iommugrp_pci_acs_isolates(const struct iommugrp_pci *pci, const char **ret_quirk);
+/* The DMA alias quirk of drivers/pci/quirks.c applying to it, or NULL. */
+const char *iommugrp_pci_get_alias_quirk(const struct iommugrp_pci *pci);
+/*
+ * The replayed rule that puts it in its group and the function that causes
+ * it (the bridge, the port without ACS, another function), or NULL.
+ */
+enum iommugrp_reason iommugrp_pci_get_reason(const struct iommugrp_pci *pci,
+					     struct iommugrp_pci **ret_cause);
+
+/* True when the replay puts @a and @b in one group (whatever the kernel did). */
+bool iommugrp_pci_predicted_together(const struct iommugrp_pci *a, const struct iommugrp_pci *b);
+
+/* The replay's verdict on a group (runs iommugrp_topology_scan()). */
+enum iommugrp_replay iommugrp_group_get_replay(struct iommugrp_group *group);
+/* Why a member is in its group: its PCI reason, or IOMMUGRP_REASON_NOT_PCI. */
+enum iommugrp_reason iommugrp_device_get_reason(struct iommugrp_device *device,
+						struct iommugrp_pci **ret_cause);
+/*
+ * True when the replay had to assume what a quirk whose result sysfs does not
+ * show decides (e.g. Intel PCH root ports): @ret_isolates is the assumption
+ * that matched the kernel's groups.
+ */
+bool iommugrp_topology_assumed_quirk(struct iommugrp_ctx *ctx, bool *ret_isolates);
+
+/* Settings that make groups or isolation other than they look. */
+/*
+ * The value of pcie_acs_override= on the kernel command line (an out-of-tree
+ * patch: the kernel then claims ACS the hardware lacks). -ENODATA when absent.
+ */
+int iommugrp_kernel_get_acs_override(struct iommugrp_ctx *ctx, const char **ret_value);
+enum iommugrp_irq_remapping {
+	IOMMUGRP_IRQ_REMAPPING_UNKNOWN,
+	IOMMUGRP_IRQ_REMAPPING_ON,
+	IOMMUGRP_IRQ_REMAPPING_OFF, /* vfio_iommu_type1 then needs allow_unsafe_interrupts */
+};
+/* Interrupt remapping, with the evidence in @ret_source ("/proc/interrupts: IR-PCI-MSI"). */
+enum iommugrp_irq_remapping iommugrp_kernel_get_irq_remapping(struct iommugrp_ctx *ctx,
+								const char **ret_source);
 
 #ifdef __cplusplus
 }
