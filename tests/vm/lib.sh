@@ -327,6 +327,11 @@ build_initramfs() {
 #   00:02.0 e1000e alone in its group (single-device, driver bound), on hub 0
 #   00:03.0 pcie-pci-bridge + 01:01.0 e1000 (on hub 0) + 01:02.0 e1000: one multi-device group
 #   00:1f.*  ICH9 multi-function device (q35 built-in): one group
+#   00:1e.0  PCIe expander bridge (pxb-pcie): root bus 0x10 with three pcie-root-ports, each with
+#            a QEMU xHCI (no driver in the guest) below: 10:00.0 with ACS (alone; 11:00.0
+#            alone), 10:01.0 disable-acs=true (one group with 12:00.0), 10:02.0 with ACS above
+#            the two functions 13:00.0/13:00.1 of a multi-function xHCI (one group, without it).
+#            Its groups are numbered after the others (its root bus enumerates after bus 0).
 run_vm() {
 	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5
 	: >"$results_log"
@@ -344,6 +349,14 @@ run_vm() {
 		-device pcie-pci-bridge,id=br1,addr=03.0 \
 		-device e1000,bus=br1,addr=01.0,netdev=hub0-e1000,romfile= \
 		-device e1000,bus=br1,addr=02.0,romfile= \
+		-device pxb-pcie,id=pxb1,bus_nr=16,addr=1e.0 \
+		-device pcie-root-port,id=rp-acs,bus=pxb1,chassis=16,addr=00.0 \
+		-device qemu-xhci,bus=rp-acs \
+		-device pcie-root-port,id=rp-noacs,bus=pxb1,chassis=17,addr=01.0,disable-acs=true \
+		-device qemu-xhci,bus=rp-noacs \
+		-device pcie-root-port,id=rp-mf,bus=pxb1,chassis=18,addr=02.0 \
+		-device qemu-xhci,bus=rp-mf,addr=00.0,multifunction=on \
+		-device qemu-xhci,bus=rp-mf,addr=00.1 \
 		</dev/null
 }
 
