@@ -7,7 +7,7 @@
 # _iommugrp_command_opts and its positional arguments in _iommugrp_command_args.
 # Options that take a separate argument go in _iommugrp_opts_with_arg.
 
-_iommugrp_commands='list show status set-policy vfio-bind vfio-release restore check-config apply'
+_iommugrp_commands='list show status set-policy vfio-bind vfio-release restore check-config apply why'
 
 # Options every command accepts, before or after the command.
 _iommugrp_common_opts='--sysroot --json -J --output -o --list-columns --raw -r
@@ -22,7 +22,7 @@ _iommugrp_policies='identity DMA DMA-FQ auto passthrough strict lazy default'
 
 # Columns when `iommugrp --list-columns` cannot be run.
 _iommugrp_fallback_columns='NAME GROUP TYPE DEVICES VIABLE VFIO SUBSYSTEM CLASS
-	CLASSID ID VENDOR MODEL DRIVER OVERRIDE PATH'
+	CLASSID ID VENDOR MODEL DRIVER OVERRIDE PATH REASON'
 
 # _iommugrp_command_opts CMD: the options CMD adds to the common ones.
 _iommugrp_command_opts()
@@ -43,6 +43,7 @@ _iommugrp_command_args()
 {
 	case $1:$2 in
 		show:1) echo target ;;
+		why:1) echo target ;;
 		set-policy:1) echo target ;;
 		set-policy:2) echo policy ;;
 		vfio-bind:* | vfio-release:*) echo target ;;

@@ -88,7 +88,7 @@ end
 function __iommugrp_columns
     # "  NAME  description" lines; the static list if iommugrp cannot be run.
     set -l lines (__iommugrp_run --list-columns | string trim)
-    set -q lines[1]; or set lines NAME GROUP TYPE DEVICES VIABLE VFIO SUBSYSTEM CLASS CLASSID ID VENDOR MODEL DRIVER OVERRIDE PATH
+    set -q lines[1]; or set lines NAME GROUP TYPE DEVICES VIABLE VFIO SUBSYSTEM CLASS CLASSID ID VENDOR MODEL DRIVER OVERRIDE PATH REASON
     # -o LIST: comma-separated, a leading + appends to the defaults.
     set -l cur (commandline -ct)
     set cur (string replace -r -- '^(--output=|-[JrnlV?]*o)' '' $cur)
@@ -106,7 +106,7 @@ function __iommugrp_complete_args
     __iommugrp_parse
     set -l n (math (count $__iommugrp_args) + 1)
     switch "$__iommugrp_cmd:$n"
-        case show:1 set-policy:1 'vfio-bind:*' 'vfio-release:*'
+        case show:1 why:1 set-policy:1 'vfio-bind:*' 'vfio-release:*'
             __iommugrp_targets
         case set-policy:2
             printf '%s\t%s\n' identity 'no translation' DMA 'strict translation' \
@@ -128,6 +128,7 @@ complete -c iommugrp -n __iommugrp_no_command -a vfio-release -d 'Give whole gro
 complete -c iommugrp -n __iommugrp_no_command -a restore -d 'Undo interrupted operations from their journals'
 complete -c iommugrp -n __iommugrp_no_command -a check-config -d 'Check /etc/iommugrp.conf: syntax, matches, conflicts'
 complete -c iommugrp -n __iommugrp_no_command -a apply -d 'Converge the groups to /etc/iommugrp.conf now'
+complete -c iommugrp -n __iommugrp_no_command -a why -d 'Explain why devices share a group, and what would split it'
 
 # Command arguments.
 complete -c iommugrp -n 'not __iommugrp_no_command' -a '(__iommugrp_complete_args)'
