@@ -13,8 +13,8 @@ static const struct column_set list_defaults = {
 static const struct column_set json_defaults = {
 	{ COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO, COL_SUBSYSTEM,
 	  COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR, COL_MODEL, COL_DRIVER, COL_OVERRIDE,
-	  COL_PATH },
-	15, -1
+	  COL_PATH, COL_REASON },
+	16, -1
 };
 
 static bool has_column(const struct column_set *set, enum column_id id)

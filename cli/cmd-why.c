@@ -145,34 +145,62 @@ static void print_reason(FILE *out, struct iommugrp_device *device)
 	}
 }
 
-/* The functions above the group's members, once each, in address order, with their ACS. */
-static void print_path(FILE *out, struct iommugrp_ctx *ctx, struct iommugrp_group *group)
+static int compare_pci_names(const void *a, const void *b)
 {
-	struct iommugrp_pci *p = NULL;
-	bool any = false;
+	return strcmp(iommugrp_pci_get_name(*(struct iommugrp_pci *const *)a),
+		      iommugrp_pci_get_name(*(struct iommugrp_pci *const *)b));
+}
 
-	while ((p = iommugrp_pci_next(ctx, p))) {
-		struct iommugrp_device *d = NULL;
-		bool on_path = false;
+/* The group's PCI functions and every bridge above them, once each, in address order. */
+static size_t path_functions(struct iommugrp_group *group, struct iommugrp_pci ***ret_path)
+{
+	struct iommugrp_device *d = NULL;
+	struct iommugrp_pci **path = NULL;
+	size_t n = 0, alloc = 0;
 
-		while (!on_path && (d = iommugrp_group_device_next(group, d))) {
-			struct iommugrp_pci *m = iommugrp_device_get_pci(d);
+	while ((d = iommugrp_group_device_next(group, d))) {
+		for (struct iommugrp_pci *p = iommugrp_device_get_pci(d); p;
+		     p = iommugrp_pci_get_upstream(p)) {
+			size_t i = 0;
 
-			for (; m && !on_path; m = iommugrp_pci_get_upstream(m))
-				on_path = m == p;
+			while (i < n && path[i] != p)
+				i++;
+			if (i < n)
+				break; /* the rest of this chain is listed already */
+			if (n == alloc) {
+				struct iommugrp_pci **bigger = realloc(path, (alloc + 16) * sizeof(*path));
+
+				if (!bigger)
+					break;
+				path = bigger;
+				alloc += 16;
+			}
+			path[n++] = p;
 		}
-		if (!on_path)
-			continue;
-		char *acs = acs_sentence(p);
+	}
+	if (n)
+		qsort(path, n, sizeof(*path), compare_pci_names);
+	*ret_path = path;
+	return n;
+}
 
-		if (!any)
-			fprintf(out, "\nPCI functions of the group and the bridges above it:\n");
-		any = true;
-		fprintf(out, "  %s  %s%s; %s\n", iommugrp_pci_get_name(p), port_words(p),
-			iommugrp_pci_is_multifunction(p) ? " (multi-function)" : "",
+/* The functions of the group and the bridges above them, with port type and ACS. */
+static void print_path(FILE *out, struct iommugrp_group *group)
+{
+	struct iommugrp_pci **path;
+	size_t n = path_functions(group, &path);
+
+	if (n)
+		fprintf(out, "\nPCI functions of the group and the bridges above it:\n");
+	for (size_t i = 0; i < n; i++) {
+		char *acs = acs_sentence(path[i]);
+
+		fprintf(out, "  %s  %s%s; %s\n", iommugrp_pci_get_name(path[i]), port_words(path[i]),
+			iommugrp_pci_is_multifunction(path[i]) ? " (multi-function)" : "",
 			acs ? acs : "ACS unknown");
 		free(acs);
 	}
+	free(path);
 }
 
 /* A root or downstream port whose ACS isolates and that sits alone in a group. */
@@ -203,9 +231,14 @@ static enum iommugrp_reason group_rule(struct iommugrp_group *group, struct iomm
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct iommugrp_device *d = NULL;
 
-		while ((d = iommugrp_group_device_next(group, d)))
-			if (iommugrp_device_get_reason(d, ret_cause) == order[i])
-				return order[i];
+		while ((d = iommugrp_group_device_next(group, d))) {
+			if (iommugrp_device_get_reason(d, ret_cause) != order[i])
+				continue;
+			/* functions of one slot: name the first, not its peer */
+			if (order[i] == IOMMUGRP_REASON_MULTIFUNCTION)
+				*ret_cause = iommugrp_device_get_pci(d);
+			return order[i];
+		}
 	}
 	*ret_cause = NULL;
 	return IOMMUGRP_REASON_ISOLATED;
@@ -364,7 +397,7 @@ static int print_text(struct iommugrp_ctx *ctx, struct iommugrp_group *group,
 	printf("\nWhy each device is in it:\n");
 	while ((d = iommugrp_group_device_next(group, d)))
 		print_reason(stdout, d);
-	print_path(stdout, ctx, group);
+	print_path(stdout, group);
 	print_split_hint(stdout, ctx, group);
 	print_warnings(stdout, ctx, group);
 	return EXIT_OK;

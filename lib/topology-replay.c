@@ -13,6 +13,7 @@
  * probed before what is below them and the function rule is symmetric, the
  * resulting partition is the union of these relations, whatever the order.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +169,16 @@ static bool same_bus(const struct iommugrp_pci *a, const struct iommugrp_pci *b)
 	return a->upstream == b->upstream && strncmp(a->name, b->name, 7) == 0;
 }
 
+/* The first function of @pci's bus: functions are sorted by address, a bus is a run. */
+static size_t bus_start(const struct topology *topo, const struct iommugrp_pci *pci)
+{
+	size_t i = pci->index;
+
+	while (i > 0 && same_bus(pci, topo->pcis[i - 1]))
+		i--;
+	return i;
+}
+
 static unsigned int devfn(const struct iommugrp_pci *pci)
 {
 	return (unsigned int)strtoul(pci->name + 8, NULL, 16) << 3 |
@@ -182,11 +193,11 @@ static bool replay_alias_quirk(struct replay *rp)
 	const char *name;
 	int mine = dma_alias_quirk_devfn(pci, &name);
 
-	for (size_t i = 0; i < topo->n_pcis; i++) {
+	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]); i++) {
 		struct iommugrp_pci *other = topo->pcis[i];
 		int theirs = dma_alias_quirk_devfn(other, &name);
 
-		if (other == pci || !same_bus(pci, other))
+		if (other == pci)
 			continue;
 		if ((mine >= 0 && (unsigned int)mine == devfn(other)) ||
 		    (theirs >= 0 && (unsigned int)theirs == devfn(pci))) {
@@ -208,11 +219,10 @@ static bool replay_functions(struct replay *rp)
 
 	if (!pci->multifunction || acs_says(rp, pci))
 		return false;
-	for (size_t i = 0; i < topo->n_pcis; i++) {
+	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]); i++) {
 		struct iommugrp_pci *other = topo->pcis[i];
 
-		if (other == pci || !same_bus(pci, other) ||
-		    strncmp(pci->name, other->name, 10) != 0 || acs_says(rp, other))
+		if (other == pci || strncmp(pci->name, other->name, 10) != 0 || acs_says(rp, other))
 			continue;
 		uf_join(other, pci);
 		if (!joined) {
@@ -255,26 +265,88 @@ static void explain_anchors(struct topology *topo)
 	}
 }
 
-/* Same predicted class exactly when same kernel group (functions in no group left out). */
-static bool agrees(struct topology *topo, struct iommugrp_pci *pci)
+static int compare_uint(const void *a, const void *b)
 {
-	struct iommugrp_pci *root = uf_find(pci);
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
 
-	for (size_t i = 0; i < topo->n_pcis; i++) {
-		struct iommugrp_pci *other = topo->pcis[i];
-
-		if (!other->has_group)
-			continue;
-		if ((uf_find(other) == root) != (other->group == pci->group))
-			return false;
-	}
-	return true;
+	return (x > y) - (x < y);
 }
 
-static unsigned int replay_once(struct topology *topo)
+/* The kernel's group numbers of the functions, sorted (duplicates kept): an index for them. */
+static unsigned int *group_numbers(const struct topology *topo)
 {
-	unsigned int mismatches = 0;
+	unsigned int *numbers = malloc((topo->n_pcis + 1) * sizeof(*numbers));
+	size_t n = 0;
 
+	if (!numbers)
+		return NULL;
+	for (size_t i = 0; i < topo->n_pcis; i++)
+		if (topo->pcis[i]->has_group)
+			numbers[n++] = topo->pcis[i]->group;
+	qsort(numbers, n, sizeof(*numbers), compare_uint);
+	return numbers;
+}
+
+static size_t group_slot(const unsigned int *numbers, size_t n, unsigned int group)
+{
+	const unsigned int *hit = bsearch(&group, numbers, n, sizeof(*numbers), compare_uint);
+
+	while (hit > numbers && hit[-1] == group)
+		hit--; /* the first of equal numbers: one slot per group */
+	return (size_t)(hit - numbers);
+}
+
+/*
+ * A function agrees when its predicted group and its kernel group have the
+ * same members: its class's members are all in one kernel group, and no
+ * other class has members in that group. Per class root the kernel group
+ * seen, per kernel group the class root seen.
+ */
+static int compare_with_kernel(struct topology *topo, unsigned int *ret_mismatches)
+{
+	unsigned int *numbers = group_numbers(topo), mismatches = 0;
+	struct iommugrp_pci **group_root = calloc(topo->n_pcis + 1, sizeof(*group_root));
+	bool *group_conflict = calloc(topo->n_pcis + 1, sizeof(*group_conflict));
+	size_t n = 0;
+
+	if (!numbers || !group_root || !group_conflict) {
+		free(numbers), free(group_root), free(group_conflict);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < topo->n_pcis; i++) {
+		topo->pcis[i]->class_group = -1, topo->pcis[i]->class_conflict = 0;
+		n += topo->pcis[i]->has_group;
+	}
+	for (size_t i = 0; i < topo->n_pcis; i++) {
+		struct iommugrp_pci *pci = topo->pcis[i], *root = uf_find(pci);
+		size_t slot;
+
+		if (!pci->has_group)
+			continue;
+		slot = group_slot(numbers, n, pci->group);
+		if (root->class_group < 0)
+			root->class_group = pci->group;
+		else if (root->class_group != (long)pci->group)
+			root->class_conflict = 1;
+		if (!group_root[slot])
+			group_root[slot] = root;
+		else if (group_root[slot] != root)
+			group_conflict[slot] = true;
+	}
+	for (size_t i = 0; i < topo->n_pcis; i++) {
+		struct iommugrp_pci *pci = topo->pcis[i];
+
+		pci->agrees = !pci->has_group || (!uf_find(pci)->class_conflict &&
+						  !group_conflict[group_slot(numbers, n, pci->group)]);
+		mismatches += !pci->agrees;
+	}
+	free(numbers), free(group_root), free(group_conflict);
+	*ret_mismatches = mismatches;
+	return 0;
+}
+
+static int replay_once(struct topology *topo, unsigned int *ret_mismatches)
+{
 	for (size_t i = 0; i < topo->n_pcis; i++) {
 		struct iommugrp_pci *pci = topo->pcis[i];
 
@@ -286,33 +358,33 @@ static unsigned int replay_once(struct topology *topo)
 	for (size_t i = 0; i < topo->n_pcis; i++)
 		replay_device(topo, topo->pcis[i]);
 	explain_anchors(topo);
-	for (size_t i = 0; i < topo->n_pcis; i++)
-		if (topo->pcis[i]->has_group && !agrees(topo, topo->pcis[i]))
-			mismatches++;
-	return mismatches;
+	return compare_with_kernel(topo, ret_mismatches);
 }
 
 int topology_replay(struct topology *topo)
 {
-	unsigned int assumed_yes;
+	unsigned int assumed_yes, assumed_no;
+	int r;
 
 	topo->assume_quirk = TRI_YES;
-	assumed_yes = replay_once(topo);
-	if (!topo->unknown_quirks)
-		return 0;
+	r = replay_once(topo, &assumed_yes);
+	if (r < 0 || !topo->unknown_quirks)
+		return r;
 	/* A quirk's result is hidden: keep whichever assumption the kernel's groups bear out. */
 	topo->assume_quirk = TRI_NO;
-	if (replay_once(topo) > assumed_yes) {
+	r = replay_once(topo, &assumed_no);
+	if (r == 0 && assumed_no > assumed_yes) {
 		topo->assume_quirk = TRI_YES;
-		replay_once(topo);
+		r = replay_once(topo, &assumed_yes);
 	}
 	topo->quirk_guessed = true;
-	return 0;
+	return r;
 }
 
 bool topology_device_agrees(struct topology *topo, struct iommugrp_pci *pci)
 {
-	return !pci->has_group || agrees(topo, pci);
+	(void)topo;
+	return pci->agrees;
 }
 
 /* Whether @a and @b are in one predicted group. */

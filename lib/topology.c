@@ -255,6 +255,8 @@ static int topology_read(struct topology *topo)
 	if (r < 0)
 		return r;
 	qsort(topo->pcis, topo->n_pcis, sizeof(*topo->pcis), compare_pci);
+	for (size_t i = 0; i < topo->n_pcis; i++)
+		topo->pcis[i]->index = i;
 	cfg = malloc(CONFIG_MAX);
 	if (!cfg)
 		return -ENOMEM;

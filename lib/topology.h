@@ -37,6 +37,10 @@ struct iommugrp_pci {
 	enum iommugrp_reason reason;
 	struct iommugrp_pci *cause;
 	struct iommugrp_pci *joined; /* whose group the kernel gives it, NULL: a new one */
+	size_t index;		     /* in topology.pcis */
+	long class_group;	     /* on a class root: its members' kernel group, -1 none */
+	unsigned class_conflict : 1; /* on a class root: members in different kernel groups */
+	unsigned agrees : 1;	     /* its predicted group is its kernel group */
 };
 
 struct topology {

@@ -25,11 +25,8 @@ EXPORT struct iommugrp_pci *iommugrp_pci_next(struct iommugrp_ctx *ctx, struct i
 
 	if (topology_get(ctx, &topo) < 0)
 		return NULL;
-	if (prev) {
-		while (i < topo->n_pcis && topo->pcis[i] != prev)
-			i++;
-		i++;
-	}
+	if (prev)
+		i = prev->index + 1;
 	return i < topo->n_pcis ? topo->pcis[i] : NULL;
 }
 

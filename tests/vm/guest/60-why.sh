@@ -7,6 +7,10 @@ have_iommugrp why || exit 1
 RP_ACS=0000:10:00.0 RP_NOACS=0000:10:01.0 RP_MF=0000:10:02.0
 XHCI_ACS=0000:11:00.0 XHCI_NOACS=0000:12:00.0 XHCI_MF0=0000:13:00.0 XHCI_MF1=0000:13:00.1
 
+# assert_contains NAME NEEDLE HAYSTACK
+assert_contains() {
+	case $3 in *"$2"*) pass "$1" ;; *) fail "$1" "no '$2' in: $(echo "$3" | tail -n 4)" ;; esac
+}
 members_of() { group_members "$(group_of "$1")" | tr '\n' ' ' | sed 's/ $//'; }
 
 # The kernel's own grouping, which the rest explains (QEMU's ports, the kernel's rules).
@@ -35,6 +39,9 @@ why_rule why-no-acs-names-the-port "$XHCI_NOACS" no-acs "$RP_NOACS"
 why_rule why-acs-port-isolated "$XHCI_ACS" isolated -
 why_rule why-dma-alias-names-the-bridge "$E1000_B_BDF" dma-alias "$BRIDGE_BDF"
 why_rule why-multifunction-pcie "$XHCI_MF1" multifunction "$XHCI_MF0"
+assert_eq why-multifunction-names-other-function "multifunction $XHCI_MF0" \
+	"$(iommugrp why --json "$XHCI_MF1" | jq -r --arg d "$XHCI_MF1" \
+		'.why.devices[] | select(.name == $d) | "\(.reason) \(.cause)"')" "reason of $XHCI_MF1"
 assert_eq why-multifunction-ich9 multifunction \
 	"$(iommugrp why --json "$ICH9_LPC_BDF" | jq -r .why.rule)" "rule for the ICH9 group"
 
