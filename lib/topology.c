@@ -125,13 +125,25 @@ static void parse_header(struct iommugrp_pci *pci, const uint8_t *cfg)
 	pci->vendor = cfg16(cfg, 0x00);
 	pci->device = cfg16(cfg, 0x02);
 	pci->header_type = cfg[0x0e];
-	/* pci_scan_slot() marks functions 1-7 multi-function whatever their header says */
-	pci->multifunction = (cfg[0x0e] & 0x80) || (pci->name[11] - '0') > 0;
+	/*
+	 * pci_scan_slot() marks functions 1-7 multi-function whatever their header
+	 * says; SR-IOV VFs are not scanned so, and pci_iov_add_virtfn() clears it.
+	 */
+	pci->multifunction = (cfg[0x0e] & 0x80) || ((pci->name[11] - '0') > 0 && !pci->is_vf);
 	if ((cfg[0x0e] & 0x7f) == 1 || (cfg[0x0e] & 0x7f) == 2) {
 		pci->is_bridge = 1;
 		pci->secondary_bus = cfg[0x19];
 	}
 	parse_capabilities(pci, cfg);
+}
+
+static bool vf_link_exists(const struct iommugrp_ctx *ctx, const struct iommugrp_pci *pci)
+{
+	char *path = path_join(pci->syspath, "physfn");
+	bool exists = path && sysfs_exists(ctx, path) == 0;
+
+	free(path);
+	return exists;
 }
 
 static int load_function(struct topology *topo, struct iommugrp_pci *pci, uint8_t *cfg)
@@ -141,6 +153,7 @@ static int load_function(struct topology *topo, struct iommugrp_pci *pci, uint8_
 	int r;
 
 	memset(cfg, 0xff, CONFIG_MAX);
+	pci->is_vf = vf_link_exists(ctx, pci);
 	r = read_config(ctx, pci, cfg);
 	if (r < 0) {
 		pci->config_err = r;

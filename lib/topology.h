@@ -23,7 +23,7 @@ struct iommugrp_pci {
 	unsigned int config_size; /* the file's size: what the kernel could give */
 	uint16_t vendor, device;
 	uint8_t header_type, secondary_bus;
-	unsigned multifunction : 1, is_bridge : 1, has_group : 1, ext_unreadable : 1;
+	unsigned multifunction : 1, is_bridge : 1, has_group : 1, ext_unreadable : 1, is_vf : 1;
 	int pcie_type; /* enum iommugrp_pcie_type */
 	uint16_t acs_pos, acs_cap, acs_ctrl;
 	uint32_t acs_ctrl32; /* the dword after cap+ctrl: Intel SPT PCH keeps its control there */
