@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # iommugrp why TARGET, the REASON column and show's reason: the replay of the kernel's
 # grouping rules on fixtures with 4096-byte config spaces (pcie-acs: one group per rule;
-# acs-override: groups the replay cannot explain), 64-byte ones (qemu-q35: not readable)
+# acs-override: groups the replay cannot explain; qemu-q35: the VM), 64-byte ones (patched-6.1:
+# not readable)
 # and non-PCI groups.
 
 load helpers
@@ -125,16 +126,16 @@ load helpers
 	has "predicts exactly this group"
 }
 
-@test "why: 64-byte config spaces: says what could not be read, explains nothing" {
-	run --separate-stderr igf qemu-q35 why 01:01.0
+@test "why: 64-byte config spaces (patched-6.1): says what could not be read, explains nothing" {
+	run --separate-stderr igf patched-6.1 why 01:01.0
 	status_is 0
 	has 'replay:  not possible: config space that decides it could not be read (run as root)'
 	has_line '  0000:00:03.0  unknown; ACS not readable: the config file has only 64 bytes'
 	lacks 'dma-alias'
 	has 'interrupt remapping: unknown (the IOMMU can remap (Intel ecap IR bit), but /proc/interrupts does not show whether the kernel does)'
-	run igf qemu-q35 list -l -o GROUP,REASON
+	run igf patched-6.1 list -l -o GROUP,REASON
 	has_re '^ +3 unknown \(config unreadable\)$'
-	run igf qemu-q35 why --json 3
+	run igf patched-6.1 why --json 3
 	jq_is '.why | [.replay, .devices[0].acs.readable]' '["unreadable",false]'
 }
 
@@ -146,6 +147,17 @@ load helpers
 	has 'nothing in the PCI topology'
 	run igf nonpci why --json AMDI0020:00
 	jq_is '.why | [.replay, .rule]' '["not-pci","not-pci"]'
+}
+
+@test "why: the QEMU VM's groups (qemu-q35): alias bridge, multi-function ICH9, integrated e1000e" {
+	run --separate-stderr igf qemu-q35 why --json 01:02.0
+	status_is 0
+	jq_is '.why | [.replay, .rule, .cause]' '["match","dma-alias","0000:00:03.0"]'
+	jq_is '.why.devices[0] | [.name, .port_type, .config_size]' '["0000:00:03.0","PCIe-to-PCI bridge",4096]'
+	run igf qemu-q35 why --json 4
+	jq_is '.why | [.replay, .rule, .cause]' '["match","multifunction","0000:00:1f.0"]'
+	run igf qemu-q35 why --json 2
+	jq_is '.why | [.replay, .rule, .devices[0].port_type]' '["match","isolated","root complex integrated endpoint"]'
 }
 
 @test "why: usage and lookup errors" {
