@@ -48,6 +48,13 @@ say "What this kernel allows: iommugrp status tells the rules for changing a gro
 must step iommugrp status
 say "Everything about one group: who blocks VFIO, and its reserved regions:"
 must step iommugrp show "$multi"
+say "Why devices share a group: iommugrp replays the kernel's grouping rules from each PCI"
+say "function's config space (ACS, port type, multi-function) and checks the result against the"
+say "kernel's groups. A device behind a root port without ACS (QEMU's disable-acs=true):"
+must step iommugrp why 12:00.0
+say "The e1000s behind the PCIe-to-PCI bridge, and every group's reason as a column:"
+must step iommugrp why "${E1000_B_BDF#0000:}"
+must step iommugrp -o NAME,ID,REASON
 say "A device address works too, in short form:"
 must step iommugrp show "${E1000E_BDF#0000:}"
 say "Chosen columns, flat, for scripts; or JSON:"
