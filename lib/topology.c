@@ -260,13 +260,11 @@ struct iommugrp_pci *topology_find(struct topology *topo, const char *name)
 	return slot ? *slot : NULL;
 }
 
-static int topology_read(struct topology *topo)
+/* Sorted, indexed, configs read, upstream links set: ready for the replay. */
+static int topology_load(struct topology *topo)
 {
 	uint8_t *cfg;
-	int r = list_functions(topo);
 
-	if (r < 0)
-		return r;
 	qsort(topo->pcis, topo->n_pcis, sizeof(*topo->pcis), compare_pci);
 	for (size_t i = 0; i < topo->n_pcis; i++)
 		topo->pcis[i]->index = i;
@@ -280,15 +278,11 @@ static int topology_read(struct topology *topo)
 		link_upstream(topo, topo->pcis[i]);
 	/* amd_sb quirk: only with an AMD IOMMU described by ACPI */
 	topo->has_ivrs = sysfs_exists(topo->ctx, "sys/firmware/acpi/tables/IVRS") == 0;
-	return 0;
+	return topology_replay(topo);
 }
 
-void topology_free(struct iommugrp_ctx *ctx)
+static void topology_destroy(struct topology *topo)
 {
-	struct topology *topo = ctx->topology;
-
-	free(ctx->acs_override);
-	ctx->acs_override = NULL;
 	if (!topo)
 		return;
 	for (size_t i = 0; i < topo->n_pcis; i++) {
@@ -296,8 +290,18 @@ void topology_free(struct iommugrp_ctx *ctx)
 		free(topo->pcis[i]);
 	}
 	free(topo->pcis);
+	free(topo->scope);
 	free(topo);
+}
+
+void topology_free(struct iommugrp_ctx *ctx)
+{
+	free(ctx->acs_override);
+	ctx->acs_override = NULL;
+	topology_destroy(ctx->topology);
 	ctx->topology = NULL;
+	topology_destroy(ctx->scoped_topology);
+	ctx->scoped_topology = NULL;
 }
 
 int topology_get(struct iommugrp_ctx *ctx, struct topology **ret_topo)
@@ -315,15 +319,182 @@ int topology_get(struct iommugrp_ctx *ctx, struct topology **ret_topo)
 	if (!topo)
 		return -ENOMEM;
 	topo->ctx = ctx;
-	ctx->topology = topo;
-	r = topology_read(topo);
+	r = list_functions(topo);
 	if (r == 0)
-		r = topology_replay(topo);
+		r = topology_load(topo);
 	if (r < 0) {
-		topology_free(ctx);
+		topology_destroy(topo);
 		ctx->topology_err = r;
 		return r;
 	}
+	ctx->topology = topo;
+	*ret_topo = topo;
+	return 0;
+}
+
+/* -- the part of the topology one group's replay depends on ----------------------------- */
+
+static int push_function(struct topology *topo, size_t *alloc, const char *name,
+			 const char *syspath)
+{
+	struct iommugrp_pci *pci;
+
+	if (topo->n_pcis == *alloc) {
+		size_t n = *alloc ? *alloc * 2 : 16;
+		struct iommugrp_pci **bigger = realloc(topo->pcis, n * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		topo->pcis = bigger;
+		*alloc = n;
+	}
+	pci = calloc(1, sizeof(*pci));
+	if (!pci || !(pci->syspath = strdup(syspath))) {
+		free(pci);
+		return -ENOMEM;
+	}
+	pci->topo = topo;
+	snprintf(pci->name, sizeof(pci->name), "%s", name);
+	topo->pcis[topo->n_pcis++] = pci;
+	return 0;
+}
+
+/* @dir and every PCI function below it (subdirectories named like PCI addresses). */
+static int walk_subtree(struct topology *topo, size_t *alloc, const char *dir, const char *name)
+{
+	char **names = NULL;
+	size_t count = 0;
+	int r = push_function(topo, alloc, name, dir);
+
+	if (r < 0 || sysfs_list_dir(topo->ctx, dir, &names, &count) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		char *child;
+
+		if (!looks_like_pci_address(names[i]))
+			continue;
+		child = path_join(dir, names[i]);
+		r = child ? walk_subtree(topo, alloc, child, names[i]) : -ENOMEM;
+		free(child);
+	}
+	strv_free(names, count);
+	return r;
+}
+
+/*
+ * The subtrees of the functions in one slot of a root bus: "sys/devices/pci0000:00"
+ * and "0000:00:1c". A predicted group never reaches beyond them (its edges go to
+ * upstream bridges and to functions of the same bus), so they decide the replay.
+ */
+static int walk_slot(struct topology *topo, size_t *alloc, const char *root, const char *slot)
+{
+	char **names = NULL;
+	size_t count = 0;
+	int r = sysfs_list_dir(topo->ctx, root, &names, &count);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		char *dir;
+
+		if (!looks_like_pci_address(names[i]) || strncmp(names[i], slot, 10) != 0)
+			continue;
+		dir = path_join(root, names[i]);
+		r = dir ? walk_subtree(topo, alloc, dir, names[i]) : -ENOMEM;
+		free(dir);
+	}
+	strv_free(names, count);
+	return r;
+}
+
+static bool looks_like_pci_address_prefix(const char *s)
+{
+	char address[16];
+
+	snprintf(address, sizeof(address), "%.10s.0", s);
+	return looks_like_pci_address(address);
+}
+
+/* "sys/devices/pci0000:00/0000:00:1c.0/..." -> root "sys/devices/pci0000:00", slot "0000:00:1c". */
+static int slot_of(const char *syspath, char **ret_root, char slot[11])
+{
+	const char *top = strstr(syspath, "/pci");
+	const char *start = top ? strchr(top + 1, '/') : NULL;
+
+	if (!start || strlen(start + 1) < 10 || !looks_like_pci_address_prefix(start + 1))
+		return -EINVAL;
+	memcpy(slot, start + 1, 10);
+	slot[10] = '\0';
+	*ret_root = strndup(syspath, (size_t)(start - syspath));
+	return *ret_root ? 0 : -ENOMEM;
+}
+
+static int walk_group_scope(struct topology *topo, struct iommugrp_group *group)
+{
+	struct iommugrp_device *d = NULL;
+	size_t alloc = 0;
+	int r = 0;
+
+	while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
+		char slot[11], *root = NULL, *key;
+
+		if (!iommugrp_device_is_pci(d) || slot_of(d->syspath, &root, slot) < 0) {
+			free(root);
+			continue;
+		}
+		key = strdup_printf("%s/%s;", root, slot);
+		if (!key) {
+			r = -ENOMEM;
+		} else if (!topo->scope || !strstr(topo->scope, key)) {
+			char *scope = strdup_printf("%s%s", topo->scope ? topo->scope : "", key);
+
+			free(topo->scope);
+			topo->scope = scope;
+			r = scope ? walk_slot(topo, &alloc, root, slot) : -ENOMEM;
+		}
+		free(key);
+		free(root);
+	}
+	return r;
+}
+
+/*
+ * The topology @group's replay needs, read and replayed, unless the whole one
+ * already is (iommugrp_topology_scan). One is kept: groups of one slot share it.
+ */
+int topology_get_for_group(struct iommugrp_group *group, struct topology **ret_topo)
+{
+	struct iommugrp_ctx *ctx = group->ctx;
+	struct topology *topo;
+	int r;
+
+	if (ctx->topology)
+		return topology_get(ctx, ret_topo);
+	if (ctx->scoped_topology && ctx->scoped_topology->for_group == group) {
+		*ret_topo = ctx->scoped_topology;
+		return 0;
+	}
+	topo = calloc(1, sizeof(*topo));
+	if (!topo)
+		return -ENOMEM;
+	topo->ctx = ctx;
+	r = walk_group_scope(topo, group);
+	if (r == 0 && ctx->scoped_topology && topo->scope && ctx->scoped_topology->scope &&
+	    strcmp(topo->scope, ctx->scoped_topology->scope) == 0) {
+		topology_destroy(topo);
+		ctx->scoped_topology->for_group = group;
+		*ret_topo = ctx->scoped_topology;
+		return 0;
+	}
+	if (r == 0)
+		r = topology_load(topo);
+	if (r < 0) {
+		topology_destroy(topo);
+		return r;
+	}
+	topology_destroy(ctx->scoped_topology);
+	ctx->scoped_topology = topo;
+	topo->for_group = group;
 	*ret_topo = topo;
 	return 0;
 }

@@ -51,6 +51,8 @@ struct topology {
 	int assume_quirk;     /* what quirks whose result sysfs cannot show are taken to say */
 	bool quirk_guessed;   /* assume_quirk was chosen to match the kernel's groups */
 	bool unknown_quirks;  /* some quirk's result is not visible */
+	char *scope;	      /* a group's topology: the root-bus slots read ("root/slot;"...) */
+	const struct iommugrp_group *for_group; /* the group it was last asked for */
 };
 
 struct acs_quirk {
@@ -61,6 +63,7 @@ struct acs_quirk {
 #define QUIRK_NOT_APPLICABLE (-2)
 
 int topology_get(struct iommugrp_ctx *ctx, struct topology **ret_topo);
+int topology_get_for_group(struct iommugrp_group *group, struct topology **ret_topo);
 struct iommugrp_pci *topology_find(struct topology *topo, const char *name);
 int topology_replay(struct topology *topo);
 bool topology_device_agrees(struct topology *topo, struct iommugrp_pci *pci);

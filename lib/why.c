@@ -40,11 +40,14 @@ EXPORT struct iommugrp_pci *iommugrp_pci_lookup(struct iommugrp_ctx *ctx, const 
 	return topology_find(topo, canonical);
 }
 
+/* A member's function in the topology its group needs (the whole one once scanned). */
 EXPORT struct iommugrp_pci *iommugrp_device_get_pci(struct iommugrp_device *device)
 {
-	if (!iommugrp_device_is_pci(device))
+	struct topology *topo;
+
+	if (!iommugrp_device_is_pci(device) || topology_get_for_group(device->group, &topo) < 0)
 		return NULL;
-	return iommugrp_pci_lookup(device->group->ctx, device->name);
+	return topology_find(topo, device->name);
 }
 
 EXPORT const char *iommugrp_pci_get_name(const struct iommugrp_pci *pci)

@@ -193,7 +193,8 @@ load helpers
 	run igf qemu-q35 -J
 	status_is 0
 	local col
-	for col in $(man_columns); do
+	# REASON reads every function's config space: only when asked (man: COLUMNS)
+	for col in $(man_columns | grep -vx REASON); do
 		jq_ok "all(.iommugroups[]; has(\"${col,,}\")) and all(.iommugroups[].children[]; has(\"${col,,}\"))"
 	done
 }
