@@ -104,7 +104,7 @@ struct iommugrp_ctx {
 	int n_iommu_units;
 
 	struct topology *topology; /* topology.c: read and replayed on first use */
-	struct topology *scoped_topology; /* the part one group's replay needs */
+	struct topology *scoped_topology; /* list: the parts groups' replays needed */
 	int topology_err;
 	char *acs_override;	       /* why.c: pcie_acs_override= value, "" when absent */
 };

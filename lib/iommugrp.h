@@ -1088,7 +1088,11 @@ int iommugrp_topology_scan(struct iommugrp_ctx *ctx);
 struct iommugrp_pci *iommugrp_pci_next(struct iommugrp_ctx *ctx, struct iommugrp_pci *prev);
 /* The function named "0000:00:1c.0", or NULL. */
 struct iommugrp_pci *iommugrp_pci_lookup(struct iommugrp_ctx *ctx, const char *name);
-/* The PCI function of a group member, or NULL (non-PCI device). */
+/*
+ * The PCI function of a group member, or NULL (non-PCI device). Before
+ * iommugrp_topology_scan() it comes from the part of the topology the group
+ * needs (the root-bus slots it lives in): cheaper on a big host, as exact.
+ */
 struct iommugrp_pci *iommugrp_device_get_pci(struct iommugrp_device *device);
 const char *iommugrp_pci_get_name(const struct iommugrp_pci *pci);
 /* The bridge above it (the kernel's bus->self), NULL on a root bus. */

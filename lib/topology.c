@@ -300,8 +300,12 @@ void topology_free(struct iommugrp_ctx *ctx)
 	ctx->acs_override = NULL;
 	topology_destroy(ctx->topology);
 	ctx->topology = NULL;
-	topology_destroy(ctx->scoped_topology);
-	ctx->scoped_topology = NULL;
+	while (ctx->scoped_topology) {
+		struct topology *next = ctx->scoped_topology->next;
+
+		topology_destroy(ctx->scoped_topology);
+		ctx->scoped_topology = next;
+	}
 }
 
 int topology_get(struct iommugrp_ctx *ctx, struct topology **ret_topo)
@@ -458,20 +462,32 @@ static int walk_group_scope(struct topology *topo, struct iommugrp_group *group)
 	return r;
 }
 
+/* A kept topology of the same root-bus slots as @scope, or NULL. */
+static struct topology *find_scoped(struct iommugrp_ctx *ctx, const char *scope)
+{
+	for (struct topology *t = ctx->scoped_topology; t; t = t->next)
+		if (scope && t->scope && strcmp(scope, t->scope) == 0)
+			return t;
+	return NULL;
+}
+
 /*
  * The topology @group's replay needs, read and replayed, unless the whole one
- * already is (iommugrp_topology_scan). One is kept: groups of one slot share it.
+ * already is (iommugrp_topology_scan). Each is kept until the context goes,
+ * so the functions handed out stay valid; groups of one slot share one.
  */
 int topology_get_for_group(struct iommugrp_group *group, struct topology **ret_topo)
 {
 	struct iommugrp_ctx *ctx = group->ctx;
-	struct topology *topo;
+	struct topology *topo, *known;
 	int r;
 
 	if (ctx->topology)
 		return topology_get(ctx, ret_topo);
-	if (ctx->scoped_topology && ctx->scoped_topology->for_group == group) {
-		*ret_topo = ctx->scoped_topology;
+	for (known = ctx->scoped_topology; known && known->for_group != group; known = known->next)
+		;
+	if (known) {
+		*ret_topo = known;
 		return 0;
 	}
 	topo = calloc(1, sizeof(*topo));
@@ -479,11 +495,11 @@ int topology_get_for_group(struct iommugrp_group *group, struct topology **ret_t
 		return -ENOMEM;
 	topo->ctx = ctx;
 	r = walk_group_scope(topo, group);
-	if (r == 0 && ctx->scoped_topology && topo->scope && ctx->scoped_topology->scope &&
-	    strcmp(topo->scope, ctx->scoped_topology->scope) == 0) {
+	known = r == 0 ? find_scoped(ctx, topo->scope) : NULL;
+	if (known) {
 		topology_destroy(topo);
-		ctx->scoped_topology->for_group = group;
-		*ret_topo = ctx->scoped_topology;
+		known->for_group = group;
+		*ret_topo = known;
 		return 0;
 	}
 	if (r == 0)
@@ -492,9 +508,9 @@ int topology_get_for_group(struct iommugrp_group *group, struct topology **ret_t
 		topology_destroy(topo);
 		return r;
 	}
-	topology_destroy(ctx->scoped_topology);
-	ctx->scoped_topology = topo;
 	topo->for_group = group;
+	topo->next = ctx->scoped_topology;
+	ctx->scoped_topology = topo;
 	*ret_topo = topo;
 	return 0;
 }

@@ -53,6 +53,7 @@ struct topology {
 	bool unknown_quirks;  /* some quirk's result is not visible */
 	char *scope;	      /* a group's topology: the root-bus slots read ("root/slot;"...) */
 	const struct iommugrp_group *for_group; /* the group it was last asked for */
+	struct topology *next;			/* the context's other group topologies */
 };
 
 struct acs_quirk {
