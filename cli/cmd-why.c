@@ -44,12 +44,14 @@ static char *acs_sentence(const struct iommugrp_pci *pci)
 
 	iommugrp_pci_get_config_size(pci, &got, &size);
 	if (r == -EACCES) {
-		if (got < size && asprintf(&s, "ACS not readable: %u of the %u bytes of config "
-						   "space could be read (the rest needs root)",
+		if (got < size && asprintf(&s,
+					   "ACS not readable: %u of the %u bytes of config "
+					   "space could be read (the rest needs root)",
 					   got, size) < 0)
 			s = NULL;
-		else if (got >= size && asprintf(&s, "ACS not readable: the config file has only "
-						     "%u bytes",
+		else if (got >= size && asprintf(&s,
+						 "ACS not readable: the config file has only "
+						 "%u bytes",
 						 got) < 0)
 			s = NULL;
 		return s;
@@ -65,8 +67,9 @@ static char *acs_sentence(const struct iommugrp_pci *pci)
 		     r == 0 ? capbuf : "", r == 0 ? "; enabled: " : "", r == 0 ? ctrlbuf : "",
 		     quirk ? "; decided by the kernel quirk " : "", quirk ? quirk : "",
 		     quirk && isolates == 1 ? " (isolated)" : "",
-		     quirk && isolates == 0 ? " (not isolated)" :
-		     quirk && isolates < 0 ? " (result not visible in sysfs)" : "") < 0)
+		     quirk && isolates == 0  ? " (not isolated)"
+		     : quirk && isolates < 0 ? " (result not visible in sysfs)"
+					     : "") < 0)
 		s = NULL;
 	return s;
 }
@@ -102,29 +105,34 @@ static void print_reason(FILE *out, struct iommugrp_device *device)
 			     "device up to the root bus\n");
 		break;
 	case IOMMUGRP_REASON_DMA_ALIAS:
-		fprintf(out, "DMA alias: a conventional PCI device behind the %s %s, whose "
-			     "requester ID it carries: the IOMMU cannot tell it from the others "
-			     "behind that bridge\n",
+		fprintf(out,
+			"DMA alias: a conventional PCI device behind the %s %s, whose "
+			"requester ID it carries: the IOMMU cannot tell it from the others "
+			"behind that bridge\n",
 			port_words(cause), short_name(cause));
 		break;
 	case IOMMUGRP_REASON_ALIAS_BRIDGE:
-		fprintf(out, "%s: the devices behind it carry its requester ID, so they share "
-			     "its group\n",
+		fprintf(out,
+			"%s: the devices behind it carry its requester ID, so they share "
+			"its group\n",
 			port_words(pci));
 		break;
 	case IOMMUGRP_REASON_NO_ACS:
 		if (cause && missing_acs_bits(cause, missing, sizeof(missing)))
-			fprintf(out, "no ACS isolation on the path: the %s %s has ACS but not %s "
-				     "enabled, so every device below it is in one group\n",
+			fprintf(out,
+				"no ACS isolation on the path: the %s %s has ACS but not %s "
+				"enabled, so every device below it is in one group\n",
 				port_words(cause), short_name(cause), missing);
 		else
-			fprintf(out, "no ACS isolation on the path: the %s %s has no ACS "
-				     "capability, so every device below it is in one group\n",
+			fprintf(out,
+				"no ACS isolation on the path: the %s %s has no ACS "
+				"capability, so every device below it is in one group\n",
 				port_words(cause), short_name(cause));
 		break;
 	case IOMMUGRP_REASON_MULTIFUNCTION:
-		fprintf(out, "multi-function device without ACS: its functions (here with %s) "
-			     "can reach each other without the IOMMU\n",
+		fprintf(out,
+			"multi-function device without ACS: its functions (here with %s) "
+			"can reach each other without the IOMMU\n",
 			short_name(cause));
 		break;
 	case IOMMUGRP_REASON_QUIRK_ALIAS:
@@ -133,10 +141,11 @@ static void print_reason(FILE *out, struct iommugrp_device *device)
 			short_name(cause));
 		break;
 	case IOMMUGRP_REASON_NOT_PCI:
-		fprintf(out, "not a PCI device (%s bus): the IOMMU driver grouped it (for example "
-			     "a stream ID it shares); no PCI rule applies\n",
-			iommugrp_device_get_subsystem(device) ? iommugrp_device_get_subsystem(device) :
-								"unknown");
+		fprintf(out,
+			"not a PCI device (%s bus): the IOMMU driver grouped it (for example "
+			"a stream ID it shares); no PCI rule applies\n",
+			iommugrp_device_get_subsystem(device) ? iommugrp_device_get_subsystem(device)
+							      : "unknown");
 		break;
 	case IOMMUGRP_REASON_UNKNOWN:
 		fprintf(out, "unknown: iommugrp's replay of the kernel's rules does not explain "
@@ -168,7 +177,8 @@ static size_t path_functions(struct iommugrp_group *group, struct iommugrp_pci *
 			if (i < n)
 				break; /* the rest of this chain is listed already */
 			if (n == alloc) {
-				struct iommugrp_pci **bigger = realloc(path, (alloc + 16) * sizeof(*path));
+				struct iommugrp_pci **bigger =
+					realloc(path, (alloc + 16) * sizeof(*path));
 
 				if (!bigger)
 					break;
@@ -224,8 +234,8 @@ static struct iommugrp_pci *isolating_port(struct iommugrp_ctx *ctx, unsigned in
 static enum iommugrp_reason group_rule(struct iommugrp_group *group, struct iommugrp_pci **ret_cause)
 {
 	static const enum iommugrp_reason order[] = {
-		IOMMUGRP_REASON_NOT_PCI, IOMMUGRP_REASON_UNKNOWN, IOMMUGRP_REASON_DMA_ALIAS,
-		IOMMUGRP_REASON_NO_ACS, IOMMUGRP_REASON_QUIRK_ALIAS, IOMMUGRP_REASON_MULTIFUNCTION,
+		IOMMUGRP_REASON_NOT_PCI, IOMMUGRP_REASON_UNKNOWN,     IOMMUGRP_REASON_DMA_ALIAS,
+		IOMMUGRP_REASON_NO_ACS,	 IOMMUGRP_REASON_QUIRK_ALIAS, IOMMUGRP_REASON_MULTIFUNCTION,
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
@@ -254,27 +264,32 @@ static void print_split_hint(FILE *out, struct iommugrp_ctx *ctx, struct iommugr
 	switch (group_rule(group, &cause)) {
 	case IOMMUGRP_REASON_ISOLATED:
 		fprintf(out, "nothing to split: %s\n",
-			iommugrp_group_get_device_count(group) > 1 ?
-				"(the devices are isolated from each other)" :
-				"the device is alone in its group");
+			iommugrp_group_get_device_count(group) > 1 ? "(the devices are isolated "
+								     "from each other)"
+								   : "the device is alone in its "
+								     "group");
 		return;
 	case IOMMUGRP_REASON_DMA_ALIAS:
-		fprintf(out, "nothing short of different hardware splits the devices behind the "
-			     "%s %s: they all carry its requester ID",
+		fprintf(out,
+			"nothing short of different hardware splits the devices behind the "
+			"%s %s: they all carry its requester ID",
 			port_words(cause), short_name(cause));
 		break;
 	case IOMMUGRP_REASON_NO_ACS:
-		fprintf(out, "a port with ACS: devices below the %s %s cannot be split from each "
-			     "other while it lacks ACS isolation",
+		fprintf(out,
+			"a port with ACS: devices below the %s %s cannot be split from each "
+			"other while it lacks ACS isolation",
 			port_words(cause), short_name(cause));
 		break;
 	case IOMMUGRP_REASON_MULTIFUNCTION:
 	case IOMMUGRP_REASON_QUIRK_ALIAS:
 		fprintf(out, "nothing short of different hardware: functions of one device without "
-			     "ACS stay together (unless the kernel gains an ACS quirk for this device)");
+			     "ACS stay together (unless the kernel gains an ACS quirk for this "
+			     "device)");
 		break;
 	case IOMMUGRP_REASON_NOT_PCI:
-		fprintf(out, "nothing in the PCI topology: the IOMMU driver (firmware tables, stream "
+		fprintf(out, "nothing in the PCI topology: the IOMMU driver (firmware tables, "
+			     "stream "
 			     "IDs) decides this group\n");
 		return;
 	case IOMMUGRP_REASON_UNKNOWN:
@@ -283,11 +298,13 @@ static void print_split_hint(FILE *out, struct iommugrp_ctx *ctx, struct iommugr
 		return;
 	}
 	if (port)
-		fprintf(out, ";\n  a card in a slot below a port with ACS (e.g. %s, alone in group "
-			     "%u) would be in a group of its own\n",
+		fprintf(out,
+			";\n  a card in a slot below a port with ACS (e.g. %s, alone in group "
+			"%u) would be in a group of its own\n",
 			iommugrp_pci_get_name(port), port_group);
 	else
-		fprintf(out, ";\n  no port of this machine isolates with ACS, so no other slot would "
+		fprintf(out, ";\n  no port of this machine isolates with ACS, so no other slot "
+			     "would "
 			     "do better\n");
 }
 
@@ -310,15 +327,18 @@ static void print_mismatch(FILE *out, struct iommugrp_ctx *ctx, struct iommugrp_
 {
 	const char *override;
 
-	fprintf(out, "  replay:  MISMATCH: the kernel's group differs from the one iommugrp's replay "
+	fprintf(out, "  replay:  MISMATCH: the kernel's group differs from the one iommugrp's "
+		     "replay "
 		     "of its rules predicts, so no explanation is given\n");
 	print_predicted(out, ctx, group);
 	if (iommugrp_kernel_get_acs_override(ctx, &override) == 0)
-		fprintf(out, "  cause:   pcie_acs_override=%s on the kernel command line makes the "
-			     "kernel claim ACS isolation the hardware does not report\n",
+		fprintf(out,
+			"  cause:   pcie_acs_override=%s on the kernel command line makes the "
+			"kernel claim ACS isolation the hardware does not report\n",
 			override);
 	else
-		fprintf(out, "  cause:   unknown quirk: an ACS or DMA alias quirk iommugrp does not "
+		fprintf(out, "  cause:   unknown quirk: an ACS or DMA alias quirk iommugrp does "
+			     "not "
 			     "recognise\n");
 }
 
@@ -339,12 +359,14 @@ static void print_replay(FILE *out, struct iommugrp_ctx *ctx, struct iommugrp_gr
 			     "read (run as root)\n");
 		break;
 	case IOMMUGRP_REPLAY_NOT_PCI:
-		fprintf(out, "  replay:  the group holds non-PCI devices: the IOMMU driver made it\n");
+		fprintf(out, "  replay:  the group holds non-PCI devices: the IOMMU driver made "
+			     "it\n");
 		break;
 	}
 	if (iommugrp_topology_assumed_quirk(ctx, &isolates))
-		fprintf(out, "  note:    a kernel ACS quirk's result is not visible in sysfs; the "
-			     "kernel's groups show it %s\n",
+		fprintf(out,
+			"  note:    a kernel ACS quirk's result is not visible in sysfs; the "
+			"kernel's groups show it %s\n",
 			isolates ? "claims isolation" : "does not isolate");
 }
 
@@ -366,17 +388,19 @@ static void print_warnings(FILE *out, struct iommugrp_ctx *ctx, struct iommugrp_
 
 	if (iommugrp_kernel_get_acs_override(ctx, &value) == 0)
 		fprintf(warning(out, &any),
-			"  pcie_acs_override=%s is on the kernel command line: the kernel claims ACS "
+			"  pcie_acs_override=%s is on the kernel command line: the kernel claims "
+			"ACS "
 			"the hardware may not have, so groups can be smaller than the isolation "
 			"really is\n",
 			value);
 	if (iommugrp_group_get_type(group, &type) == 0 && strcmp(type, "identity") == 0)
-		fprintf(warning(out, &any),
-			"  the group's type is identity (iommu=pt or set-policy): its DMA is not "
-			"translated while host drivers own it\n");
+		fprintf(warning(out, &any), "  the group's type is identity (iommu=pt or "
+					    "set-policy): its DMA is not "
+					    "translated while host drivers own it\n");
 	if (irq == IOMMUGRP_IRQ_REMAPPING_OFF)
 		fprintf(warning(out, &any),
-			"  interrupt remapping is off (%s): vfio_iommu_type1 refuses the group unless "
+			"  interrupt remapping is off (%s): vfio_iommu_type1 refuses the group "
+			"unless "
 			"allow_unsafe_interrupts=1\n",
 			source);
 	else if (irq == IOMMUGRP_IRQ_REMAPPING_UNKNOWN)
@@ -439,9 +463,10 @@ static void json_pci(struct json *j, const struct iommugrp_pci *pci)
 	json_acs(j, pci);
 	json_string(j, "reason", iommugrp_reason_to_string(reason));
 	json_string(j, "cause", cause ? iommugrp_pci_get_name(cause) : NULL);
-	json_string(j, "upstream", iommugrp_pci_get_upstream(pci) ?
-					   iommugrp_pci_get_name(iommugrp_pci_get_upstream(pci)) :
-					   NULL);
+	json_string(j, "upstream",
+		    iommugrp_pci_get_upstream(pci)
+			    ? iommugrp_pci_get_name(iommugrp_pci_get_upstream(pci))
+			    : NULL);
 }
 
 static void json_devices(struct json *j, struct iommugrp_group *group)
@@ -457,8 +482,8 @@ static void json_devices(struct json *j, struct iommugrp_group *group)
 		if (pci) {
 			json_pci(j, pci);
 		} else {
-			json_string(j, "reason", iommugrp_reason_to_string(
-							 iommugrp_device_get_reason(d, NULL)));
+			json_string(j, "reason",
+				    iommugrp_reason_to_string(iommugrp_device_get_reason(d, NULL)));
 			json_string(j, "cause", NULL);
 		}
 		json_object_end(j);
@@ -474,9 +499,10 @@ static void json_warnings(struct json *j, struct iommugrp_ctx *ctx)
 
 	json_string(j, "acs_override",
 		    iommugrp_kernel_get_acs_override(ctx, &value) == 0 ? value : NULL);
-	json_string(j, "irq_remapping", irq == IOMMUGRP_IRQ_REMAPPING_ON  ? "on" :
-					irq == IOMMUGRP_IRQ_REMAPPING_OFF ? "off" :
-									    "unknown");
+	json_string(j, "irq_remapping",
+		    irq == IOMMUGRP_IRQ_REMAPPING_ON	? "on"
+		    : irq == IOMMUGRP_IRQ_REMAPPING_OFF ? "off"
+							: "unknown");
 	json_string(j, "irq_remapping_source", source);
 	if (iommugrp_topology_assumed_quirk(ctx, &isolates))
 		json_string(j, "assumed_quirk", isolates ? "isolates" : "does-not-isolate");

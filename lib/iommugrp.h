@@ -1018,7 +1018,7 @@ int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **
  * Since: 0.2
  */
 int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms);
-/* Why devices share a group (LIBIOMMUGRP_0.2) --------------------------------- */
+/* Why devices share a group (LIBIOMMUGRP_0.2) ------------------------------ */
 
 /*
  * iommugrp reads every PCI function's topology (upstream bridge, PCIe port
@@ -1067,7 +1067,12 @@ enum iommugrp_reason {
 	IOMMUGRP_REASON_QUIRK_ALIAS,  /* a kernel DMA alias quirk ties it to the function (cause) */
 	IOMMUGRP_REASON_NOT_PCI,      /* not a PCI device: the IOMMU driver grouped it */
 };
-/* A short keyword: "unknown", "isolated", "dma-alias", "alias-bridge", "no-acs", ... */
+/*
+ * A short keyword for @reason.
+ * Returns: "unknown", "isolated", "dma-alias", "alias-bridge", "no-acs",
+ * "multifunction", "quirk-alias" or "not-pci"; NULL for other values.
+ * Since: 0.2
+ */
 const char *iommugrp_reason_to_string(enum iommugrp_reason reason);
 
 /* How the replay compares with the kernel's group. */
@@ -1077,87 +1082,172 @@ enum iommugrp_replay {
 	IOMMUGRP_REPLAY_UNREADABLE, /* config space needed for the replay could not be read */
 	IOMMUGRP_REPLAY_NOT_PCI,    /* the group holds non-PCI devices: no PCI rule applies */
 };
+/*
+ * A short keyword for @replay.
+ * Returns: "match", "mismatch", "unreadable" or "not-pci"; NULL for other values.
+ * Since: 0.2
+ */
 const char *iommugrp_replay_to_string(enum iommugrp_replay replay);
 
 /*
- * Reads the PCI topology and replays the grouping (once). Returns the number
- * of PCI functions (0 without a PCI bus) or a negative errno.
+ * Reads the whole PCI topology and replays the grouping (once per context).
+ * Returns: the number of PCI functions (0 without a PCI bus), or a negative
+ * errno (-ENOMEM; the listing of /sys/bus/pci/devices failed).
+ * Since: 0.2
  */
 int iommugrp_topology_scan(struct iommugrp_ctx *ctx);
-/* Iterates PCI functions in address order. */
+/*
+ * Iterates PCI functions in address order (runs iommugrp_topology_scan()).
+ * Returns: the function after @prev (the first for NULL), NULL at the end.
+ * Since: 0.2
+ */
 struct iommugrp_pci *iommugrp_pci_next(struct iommugrp_ctx *ctx, struct iommugrp_pci *prev);
-/* The function named "0000:00:1c.0", or NULL. */
+/*
+ * Looks up a function by address, full or short ("0000:00:1c.0", "00:1c.0").
+ * Returns: the function (borrowed), or NULL when there is none.
+ * Since: 0.2
+ */
 struct iommugrp_pci *iommugrp_pci_lookup(struct iommugrp_ctx *ctx, const char *name);
 /*
- * The PCI function of a group member, or NULL (non-PCI device). Before
- * iommugrp_topology_scan() it comes from the part of the topology the group
- * needs (the root-bus slots it lives in): cheaper on a big host, as exact.
+ * A group member's PCI function. Before iommugrp_topology_scan() it comes
+ * from the part of the topology the group needs (the root-bus slots it lives
+ * in): cheaper on a big host, and as exact for the group.
+ * Returns: the function (borrowed, valid while the context is), or NULL for
+ * a non-PCI device or when its topology cannot be read.
+ * Since: 0.2
  */
 struct iommugrp_pci *iommugrp_device_get_pci(struct iommugrp_device *device);
+/*
+ * The function's address.
+ * Returns: "0000:00:1c.0" (borrowed).
+ * Since: 0.2
+ */
 const char *iommugrp_pci_get_name(const struct iommugrp_pci *pci);
-/* The bridge above it (the kernel's bus->self), NULL on a root bus. */
+/*
+ * The bridge above it (the kernel's bus->self).
+ * Returns: the bridge, or NULL on a root bus.
+ * Since: 0.2
+ */
 struct iommugrp_pci *iommugrp_pci_get_upstream(const struct iommugrp_pci *pci);
-/* The kernel's group number; -ENOENT when it is in no group. */
+/*
+ * The kernel's group number of the function, in @ret_number.
+ * Returns: 0, or -ENOENT when it is in no group.
+ * Since: 0.2
+ */
 int iommugrp_pci_get_group_number(const struct iommugrp_pci *pci, unsigned int *ret_number);
 /*
- * Bytes of config space read, and the size the kernel offers (256 or 4096):
- * without CAP_SYS_ADMIN the kernel gives only the first 64.
+ * Bytes of config space read (@ret_read) and the size the kernel offers
+ * (@ret_size: 256 or 4096); without CAP_SYS_ADMIN it gives only the first 64.
+ * Since: 0.2
  */
 void iommugrp_pci_get_config_size(const struct iommugrp_pci *pci, unsigned int *ret_read,
 				  unsigned int *ret_size);
+/*
+ * Vendor and device ID from config space.
+ * Returns: 0, or a negative errno when config space could not be read.
+ * Since: 0.2
+ */
 int iommugrp_pci_get_ids(const struct iommugrp_pci *pci, uint16_t *ret_vendor, uint16_t *ret_device);
+/*
+ * The PCIe device/port type.
+ * Returns: the type, IOMMUGRP_PCIE_NONE for conventional PCI, or
+ * IOMMUGRP_PCIE_UNKNOWN when the capability list could not be read.
+ * Since: 0.2
+ */
 enum iommugrp_pcie_type iommugrp_pci_get_pcie_type(const struct iommugrp_pci *pci);
+/*
+ * Words for a PCIe type.
+ * Returns: "root port", "PCIe-to-PCI bridge", "conventional PCI", "unknown", ...
+ * Since: 0.2
+ */
 const char *iommugrp_pcie_type_to_string(enum iommugrp_pcie_type type);
-/* Header type's multi-function bit (or function 1-7, which the kernel counts as one). */
+/*
+ * The header type's multi-function bit (functions 1-7 count as multi-function,
+ * as the kernel counts them, SR-IOV VFs do not).
+ * Returns: true for a function of a multi-function device.
+ * Since: 0.2
+ */
 bool iommugrp_pci_is_multifunction(const struct iommugrp_pci *pci);
 /*
- * The ACS capability and control words. -ENODATA: no ACS capability;
- * -EACCES: the extended config space could not be read (not root).
+ * The ACS capability and control words.
+ * Returns: 0; -ENODATA: no ACS capability; -EACCES: the extended config
+ * space could not be read (not root).
+ * Since: 0.2
  */
 int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap, uint16_t *ret_ctrl);
 /*
- * Whether the kernel's pci_acs_enabled(IOMMUGRP_ACS_REQUIRED) holds for it:
- * 1 yes, 0 no, -ENODATA not known (unreadable, or a quirk's result sysfs
- * does not show). @ret_quirk: the drivers/pci/quirks.c function deciding it,
- * or NULL when the capability decides.
+ * Whether the kernel's pci_acs_enabled(IOMMUGRP_ACS_REQUIRED) holds for it.
+ * @ret_quirk: the drivers/pci/quirks.c function deciding it, or NULL when
+ * the capability decides.
+ * Returns: 1 yes, 0 no, -ENODATA not known (unreadable, or a quirk's result
+ * sysfs does not show).
+ * Since: 0.2
  */
 int iommugrp_pci_acs_isolates(const struct iommugrp_pci *pci, const char **ret_quirk);
-/* The DMA alias quirk of drivers/pci/quirks.c applying to it, or NULL. */
+/*
+ * The DMA alias quirk of drivers/pci/quirks.c applying to it.
+ * Returns: its name ("quirk_dma_func0_alias"), or NULL.
+ * Since: 0.2
+ */
 const char *iommugrp_pci_get_alias_quirk(const struct iommugrp_pci *pci);
 /*
- * The replayed rule that puts it in its group and the function that causes
- * it (the bridge, the port without ACS, another function), or NULL.
+ * The replayed rule that puts it in its group; @ret_cause (may be NULL) gets
+ * the function that causes it (the bridge, the port without ACS, another
+ * function) or NULL.
+ * Returns: the rule; IOMMUGRP_REASON_UNKNOWN when the replay disagrees with
+ * the kernel's group or could not read what decides it.
+ * Since: 0.2
  */
 enum iommugrp_reason iommugrp_pci_get_reason(const struct iommugrp_pci *pci,
 					     struct iommugrp_pci **ret_cause);
-
-/* True when the replay puts @a and @b in one group (whatever the kernel did). */
+/*
+ * Whether the replay puts @a and @b in one group, whatever the kernel did.
+ * Returns: true when it does (both from one topology).
+ * Since: 0.2
+ */
 bool iommugrp_pci_predicted_together(const struct iommugrp_pci *a, const struct iommugrp_pci *b);
-
-/* The replay's verdict on a group (runs iommugrp_topology_scan()). */
+/*
+ * The replay's verdict on a group.
+ * Returns: IOMMUGRP_REPLAY_MATCH, _MISMATCH, _UNREADABLE or _NOT_PCI.
+ * Since: 0.2
+ */
 enum iommugrp_replay iommugrp_group_get_replay(struct iommugrp_group *group);
-/* Why a member is in its group: its PCI reason, or IOMMUGRP_REASON_NOT_PCI. */
+/*
+ * Why a member is in its group; @ret_cause as for iommugrp_pci_get_reason().
+ * Returns: its PCI function's reason, IOMMUGRP_REASON_NOT_PCI for others.
+ * Since: 0.2
+ */
 enum iommugrp_reason iommugrp_device_get_reason(struct iommugrp_device *device,
 						struct iommugrp_pci **ret_cause);
 /*
- * True when the replay had to assume what a quirk whose result sysfs does not
- * show decides (e.g. Intel PCH root ports): @ret_isolates is the assumption
- * that matched the kernel's groups.
+ * Whether the replay had to assume what a quirk whose result sysfs does not
+ * show decides (e.g. Intel PCH root ports); @ret_isolates (may be NULL) is
+ * the assumption that matched the kernel's groups.
+ * Returns: true when it had to (runs iommugrp_topology_scan()).
+ * Since: 0.2
  */
 bool iommugrp_topology_assumed_quirk(struct iommugrp_ctx *ctx, bool *ret_isolates);
 
-/* Settings that make groups or isolation other than they look. */
 /*
  * The value of pcie_acs_override= on the kernel command line (an out-of-tree
- * patch: the kernel then claims ACS the hardware lacks). -ENODATA when absent.
+ * patch: the kernel then claims ACS the hardware lacks), in @ret_value.
+ * Returns: 0; -ENODATA when the command line has none; -ENOMEM.
+ * Since: 0.2
  */
 int iommugrp_kernel_get_acs_override(struct iommugrp_ctx *ctx, const char **ret_value);
+/* Interrupt remapping of the running kernel. */
 enum iommugrp_irq_remapping {
 	IOMMUGRP_IRQ_REMAPPING_UNKNOWN,
 	IOMMUGRP_IRQ_REMAPPING_ON,
 	IOMMUGRP_IRQ_REMAPPING_OFF, /* vfio_iommu_type1 then needs allow_unsafe_interrupts */
 };
-/* Interrupt remapping, with the evidence in @ret_source ("/proc/interrupts: IR-PCI-MSI"). */
+/*
+ * Whether interrupts are remapped: from intremap= on the command line,
+ * /proc/interrupts (IR-* chips), or the Intel units' ecap IR bit; the
+ * evidence in @ret_source (may be NULL; a static string).
+ * Returns: IOMMUGRP_IRQ_REMAPPING_ON, _OFF or _UNKNOWN.
+ * Since: 0.2
+ */
 enum iommugrp_irq_remapping iommugrp_kernel_get_irq_remapping(struct iommugrp_ctx *ctx,
 								const char **ret_source);
 

@@ -193,7 +193,8 @@ static bool replay_alias_quirk(struct replay *rp)
 	const char *name;
 	int mine = dma_alias_quirk_devfn(pci, &name);
 
-	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]); i++) {
+	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]);
+	     i++) {
 		struct iommugrp_pci *other = topo->pcis[i];
 		int theirs = dma_alias_quirk_devfn(other, &name);
 
@@ -219,7 +220,8 @@ static bool replay_functions(struct replay *rp)
 
 	if (!pci->multifunction || acs_says(rp, pci))
 		return false;
-	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]); i++) {
+	for (size_t i = bus_start(topo, pci); i < topo->n_pcis && same_bus(pci, topo->pcis[i]);
+	     i++) {
 		struct iommugrp_pci *other = topo->pcis[i];
 
 		if (other == pci || strncmp(pci->name, other->name, 10) != 0 || acs_says(rp, other))
@@ -336,8 +338,9 @@ static int compare_with_kernel(struct topology *topo, unsigned int *ret_mismatch
 	for (size_t i = 0; i < topo->n_pcis; i++) {
 		struct iommugrp_pci *pci = topo->pcis[i];
 
-		pci->agrees = !pci->has_group || (!uf_find(pci)->class_conflict &&
-						  !group_conflict[group_slot(numbers, n, pci->group)]);
+		pci->agrees = !pci->has_group ||
+			      (!uf_find(pci)->class_conflict &&
+			       !group_conflict[group_slot(numbers, n, pci->group)]);
 		mismatches += !pci->agrees;
 	}
 	free(numbers), free(group_root), free(group_conflict);

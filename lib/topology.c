@@ -163,8 +163,8 @@ static int load_function(struct topology *topo, struct iommugrp_pci *pci, uint8_
 		char *dir = path_join("", pci->syspath);
 
 		if (dir)
-			file_problem(ctx, -EBADMSG, dir, "config", "only %u bytes, not a PCI header",
-				     pci->config_read);
+			file_problem(ctx, -EBADMSG, dir, "config",
+				     "only %u bytes, not a PCI header", pci->config_read);
 		free(dir);
 	} else {
 		parse_header(pci, cfg);
@@ -338,8 +338,7 @@ int topology_get(struct iommugrp_ctx *ctx, struct topology **ret_topo)
 
 /* -- the part of the topology one group's replay depends on ----------------------------- */
 
-static int push_function(struct topology *topo, size_t *alloc, const char *name,
-			 const char *syspath)
+static int push_function(struct topology *topo, size_t *alloc, const char *name, const char *syspath)
 {
 	struct iommugrp_pci *pci;
 

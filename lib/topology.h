@@ -15,7 +15,7 @@ struct topology;
 struct iommugrp_pci {
 	struct topology *topo;
 	char name[PCI_ADDRESS_MAX];
-	char *syspath; /* sys/devices/..., relative to the sysroot */
+	char *syspath;		       /* sys/devices/..., relative to the sysroot */
 	struct iommugrp_pci *upstream; /* bus->self; NULL on a root bus */
 
 	int config_err;		  /* reading config failed */
@@ -48,10 +48,10 @@ struct topology {
 	struct iommugrp_pci **pcis; /* sorted by name */
 	size_t n_pcis;
 	bool has_ivrs;
-	int assume_quirk;     /* what quirks whose result sysfs cannot show are taken to say */
-	bool quirk_guessed;   /* assume_quirk was chosen to match the kernel's groups */
-	bool unknown_quirks;  /* some quirk's result is not visible */
-	char *scope;	      /* a group's topology: the root-bus slots read ("root/slot;"...) */
+	int assume_quirk;    /* what quirks whose result sysfs cannot show are taken to say */
+	bool quirk_guessed;  /* assume_quirk was chosen to match the kernel's groups */
+	bool unknown_quirks; /* some quirk's result is not visible */
+	char *scope;	     /* a group's topology: the root-bus slots read ("root/slot;"...) */
 	const struct iommugrp_group *for_group; /* the group it was last asked for */
 	struct topology *next;			/* the context's other group topologies */
 };

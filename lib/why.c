@@ -124,7 +124,8 @@ EXPORT bool iommugrp_pci_is_multifunction(const struct iommugrp_pci *pci)
 	return pci->multifunction;
 }
 
-EXPORT int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap, uint16_t *ret_ctrl)
+EXPORT int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap,
+				uint16_t *ret_ctrl)
 {
 	if (pci->config_err || pci->pcie_type == IOMMUGRP_PCIE_UNKNOWN || pci->ext_unreadable)
 		return -EACCES;
@@ -297,7 +298,8 @@ static enum iommugrp_irq_remapping irq_from_interrupts(const char *text, const c
 		return IOMMUGRP_IRQ_REMAPPING_ON;
 	}
 	if (strstr(text, "PCI-MSI") || strstr(text, "IO-APIC")) {
-		*ret_source = "/proc/interrupts: PCI-MSI/IO-APIC interrupts without IR- (not remapped)";
+		*ret_source = "/proc/interrupts: PCI-MSI/IO-APIC interrupts without IR- (not "
+			      "remapped)";
 		return IOMMUGRP_IRQ_REMAPPING_OFF;
 	}
 	return IOMMUGRP_IRQ_REMAPPING_UNKNOWN;
@@ -310,7 +312,8 @@ static int intel_units_can_remap(struct iommugrp_ctx *ctx)
 	int n = iommugrp_kernel_get_iommu_units(ctx, &units), seen = 0;
 
 	for (int i = 0; i < n; i++) {
-		char *path = strdup_printf("sys/class/iommu/%s/intel-iommu/ecap", units[i]), *text = NULL;
+		char *path = strdup_printf("sys/class/iommu/%s/intel-iommu/ecap", units[i]),
+		     *text = NULL;
 		uint32_t ecap;
 
 		if (path && sysfs_read(ctx, path, &text) >= 0 &&
@@ -343,7 +346,8 @@ static enum iommugrp_irq_remapping detect_irq_remapping(struct iommugrp_ctx *ctx
 	}
 	free(text);
 	text = NULL;
-	if (state == IOMMUGRP_IRQ_REMAPPING_UNKNOWN && sysfs_read(ctx, "proc/interrupts", &text) >= 0)
+	if (state == IOMMUGRP_IRQ_REMAPPING_UNKNOWN &&
+	    sysfs_read(ctx, "proc/interrupts", &text) >= 0)
 		state = irq_from_interrupts(text, ret_source);
 	free(text);
 	if (state != IOMMUGRP_IRQ_REMAPPING_UNKNOWN)
@@ -361,7 +365,7 @@ static enum iommugrp_irq_remapping detect_irq_remapping(struct iommugrp_ctx *ctx
 }
 
 EXPORT enum iommugrp_irq_remapping iommugrp_kernel_get_irq_remapping(struct iommugrp_ctx *ctx,
-								       const char **ret_source)
+								     const char **ret_source)
 {
 	const char *source = "no /proc/interrupts, no Intel ecap: not known";
 	enum iommugrp_irq_remapping state = detect_irq_remapping(ctx, &source);
