@@ -238,7 +238,7 @@ static enum iommugrp_reason group_rule(struct iommugrp_group *group, struct iomm
 		IOMMUGRP_REASON_NO_ACS,	 IOMMUGRP_REASON_QUIRK_ALIAS, IOMMUGRP_REASON_MULTIFUNCTION,
 	};
 
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		struct iommugrp_device *d = NULL;
 
 		while ((d = iommugrp_group_device_next(group, d))) {

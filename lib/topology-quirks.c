@@ -67,7 +67,7 @@ static int intel_pch(const struct iommugrp_pci *pci)
 		return TRI_UNKNOWN;
 	if (!is_type(pci, IOMMUGRP_PCIE_ROOT_PORT))
 		return QUIRK_NOT_APPLICABLE;
-	for (size_t i = 0; i < sizeof(intel_pch_ids) / sizeof(intel_pch_ids[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(intel_pch_ids); i++)
 		if (intel_pch_ids[i] == pci->device)
 			return TRI_UNKNOWN;
 	return QUIRK_NOT_APPLICABLE;
@@ -249,7 +249,7 @@ static int nxp_rp(const struct iommugrp_pci *pci)
 		0x8da8, 0x8d8a, 0x8d98, 0x8db8, 0x8d9a, 0x8d99, 0x8db9, 0x8d9b,
 	};
 
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
 		if (ids[i] == pci->device)
 			return TRI_YES;
 	return QUIRK_NOT_APPLICABLE;
@@ -258,7 +258,7 @@ static int nxp_rp(const struct iommugrp_pci *pci)
 /* pci_dev_specific_acs_enabled(): the first matching entry with an answer decides. */
 const struct acs_quirk *acs_quirk_find(const struct iommugrp_pci *pci, int *ret_verdict)
 {
-	for (size_t i = 0; i < sizeof(acs_quirks) / sizeof(acs_quirks[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(acs_quirks); i++) {
 		const struct acs_quirk *q = &acs_quirks[i];
 		int verdict;
 
@@ -293,7 +293,7 @@ int dma_alias_quirk_devfn(const struct iommugrp_pci *pci, const char **ret_name)
 	};
 	unsigned int slot = (unsigned int)strtoul(pci->name + 8, NULL, 16);
 
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++) {
 		if (aliases[i].vendor != pci->vendor || aliases[i].device != pci->device)
 			continue;
 		*ret_name = aliases[i].fn ? "quirk_dma_func1_alias" : "quirk_dma_func0_alias";
