@@ -271,6 +271,9 @@ struct pass {
 	char *boot_id;
 	const char *digest;
 	long long start_ms, deadline_ms;
+	unsigned int *journals; /* groups with an interrupted operation's journal, read once */
+	int n_journals;
+	bool journals_read;
 };
 
 static void converge_policy(struct pass *p, unsigned int index, struct outcome *o)
@@ -424,17 +427,36 @@ static void write_group_state(struct pass *p, unsigned int index, const struct o
 	free(actions);
 }
 
-/* A journal of this group: an interrupted operation is restore's to mend, not the pass's. */
+/*
+ * A journal of this group: an interrupted operation is restore's to mend, not
+ * the pass's. Read once per run: the pass's own changes leave none behind
+ * unless they fail half-way, and then the group is done with.
+ */
 static bool has_journal(struct pass *p, unsigned int number)
 {
-	unsigned int *groups = NULL;
-	int n = iommugrp_get_interrupted(p->ctx, &groups);
-	bool found = false;
+	if (!p->journals_read) {
+		p->n_journals = iommugrp_get_interrupted(p->ctx, &p->journals);
+		p->journals_read = true;
+	}
+	for (int i = 0; i < p->n_journals; i++)
+		if (p->journals[i] == number)
+			return true;
+	return false;
+}
 
-	for (int i = 0; i < n; i++)
-		found |= groups[i] == number;
-	free(groups);
-	return found;
+/* A change that could not roll back keeps its journal: the group is restore's from now on. */
+static void note_journal(struct pass *p, unsigned int number)
+{
+	unsigned int *bigger;
+
+	has_journal(p, number);
+	bigger = realloc(p->journals, (size_t)(p->n_journals > 0 ? p->n_journals + 1 : 1) *
+					      sizeof(*bigger));
+	if (!bigger)
+		return;
+	p->journals = bigger;
+	p->n_journals = p->n_journals > 0 ? p->n_journals + 1 : 1;
+	p->journals[p->n_journals - 1] = number;
 }
 
 static void converge_group(struct pass *p, unsigned int index, bool held)
@@ -508,6 +530,8 @@ static bool hold_group(struct pass *p, unsigned int index)
 			append(&held, " ", device);
 		}
 		done = iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE;
+		if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_INCOMPLETE)
+			note_journal(p, iommugrp_group_get_number(group));
 		if (done)
 			klog(LOG_INFO, "group %u: held: %s (driver_override %s)",
 			     iommugrp_group_get_number(group), held ? held : "", override);
@@ -846,6 +870,7 @@ int apply_udev(struct cli *cli, const struct apply_options *o)
 		handle_event(&p, o->udev, lock_timeout_s);
 out:
 	alarm(0);
+	free(p.journals);
 	free(p.boot_id);
 	iommugrp_config_unref(p.config);
 	if (kmsg_fd >= 0)
