@@ -49,11 +49,14 @@ LIB = $(B)/$(LIBNAME).$(VERSION)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	$(B)/initramfs/mkinitcpio-install
+PRELOAD = $(B)/tests/preload/sysfs-fake.so
 
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
 	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3 $(BOOT_FILES)
+# The test preload too (make all builds what tests/vm ships into the guest).
+all: $(PRELOAD)
 
 $(B)/lib/%.o: lib/%.c lib/*.h shared/*.h
 	@mkdir -p $(@D)
@@ -134,13 +137,19 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIB_OBJS) $(DEP_LIBS_LIB) $(ALL_LDFLAGS)
 
 # --- tests -------------------------------------------------------------------
+# The test-only preload (fault injection, sysfs write semantics on fixtures): never installed,
+# built without the sanitizers so it can come first in LD_PRELOAD.
+$(PRELOAD): tests/preload/sysfs-fake.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 RUN_ENV = LD_LIBRARY_PATH=$(abspath $(B)) IOMMUGRP=$(abspath $(B))/iommugrp
 
 check-unit: $(UNIT_BINS)
 	tests/unit/run $(UNIT_BINS)
 
-check-cli: all
+check-cli: all $(PRELOAD)
 	$(RUN_ENV) tests/cli/run
 
 check-man: $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3
@@ -160,7 +169,7 @@ check-completions: all
 check-sanitize:
 	$(MAKE) B=$(B)/sanitize SANITIZE="$(SAN_FLAGS)" CFLAGS="-O1 -g" check-unit check-cli
 
-check-valgrind: all
+check-valgrind: all $(PRELOAD)
 	$(RUN_ENV) IOMMUGRP_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" tests/cli/run
 
 check-install: all

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,23 +15,6 @@
 #include <unistd.h>
 
 #include "change.h"
-
-/* Test hooks: IOMMUGRP_FAULT=fail-step=N (step N fails before writing) or stop-after=N. */
-struct fault {
-	unsigned int fail_step, stop_after;
-};
-
-static struct fault read_fault(void)
-{
-	const char *env = secure_getenv("IOMMUGRP_FAULT");
-	struct fault f = { 0, 0 };
-
-	if (env && strncmp(env, "fail-step=", 10) == 0)
-		parse_uint(env + 10, &f.fail_step);
-	else if (env && strncmp(env, "stop-after=", 11) == 0)
-		parse_uint(env + 11, &f.stop_after);
-	return f;
-}
 
 static int lock_group(struct iommugrp_change *change)
 {
@@ -338,18 +320,11 @@ static void fail(struct iommugrp_change *change, int r)
 static int run_steps(struct iommugrp_change *change)
 {
 	const struct iommugrp_ctx *ctx = change->group->ctx;
-	struct fault fault = read_fault();
 
 	for (size_t i = 0; i < change->n_steps; i++) {
 		struct step *s = &change->steps[i];
-		int r;
+		int r = run_step(change, s, &change->error);
 
-		if (fault.fail_step == i + 1) {
-			change->error = strdup_printf("step %zu failed by IOMMUGRP_FAULT", i + 1);
-			r = -EIO;
-		} else {
-			r = run_step(change, s, &change->error);
-		}
 		if (r < 0) {
 			fail(change, r);
 			return r;
@@ -357,8 +332,6 @@ static int run_steps(struct iommugrp_change *change)
 		s->done = true;
 		change->record->done = (unsigned int)i + 1;
 		journal_write(ctx, change->journal_path, change->record);
-		if (fault.stop_after == i + 1)
-			raise(SIGSTOP);
 	}
 	change->outcome = IOMMUGRP_OUTCOME_DONE;
 	return 0;

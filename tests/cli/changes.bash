@@ -84,3 +84,14 @@ write_journal() {
 		echo "end"
 	} >"$FXC/run/iommugrp/$file"
 }
+# igp ARGS: igc with the test preload (tests/preload/sysfs-fake.c): writes to the copy's sysfs
+# files behave as the kernel's, and IOMMUGRP_FAULT injects failures.
+igp() { LD_PRELOAD=$IOMMUGRP_PRELOAD igc "$@"; }
+# sys_sum DIR: tree_sum of DIR/sys alone (run/iommugrp keeps its lock files by design).
+sys_sum() {
+	(
+		cd "$1" || exit 1
+		find sys -printf '%p %y %m %l\n' | sort
+		find sys -type f -print0 | sort -z | xargs -0 -r md5sum
+	) | md5sum
+}
