@@ -235,6 +235,7 @@ static int rebind(struct iommugrp_change *change, const struct step *s, char **r
 {
 	const struct journal_device *was = journal_find(&change->snapshot, s->device);
 	char *now = device_read_override(change->group->ctx, s->devpath);
+	char *driver = read_driver(change->group->ctx, s->devpath);
 	int r = 0;
 
 	if (was && !streq_ptr(now, was->override)) {
@@ -245,35 +246,62 @@ static int rebind(struct iommugrp_change *change, const struct step *s, char **r
 			   -ENOMEM;
 		free(path);
 	}
+	/* The unbind may never have happened (its write failed, or it did nothing). */
+	if (r == 0 && !streq_ptr(driver, s->driver))
+		r = driver_write(change, s, s->driver, true, ret_error);
+	free(driver);
 	free(now);
-	return r < 0 ? r : driver_write(change, s, s->driver, true, ret_error);
+	return r;
 }
 
+/* Undoes a bind or probe: the device was unbound before it, whatever bound it since. */
+static int unbind_any(struct iommugrp_change *change, const struct step *s, char **ret_error)
+{
+	char *driver = read_driver(change->group->ctx, s->devpath);
+	int r = driver ? driver_write(change, s, driver, false, ret_error) : 0;
+
+	free(driver);
+	return r;
+}
+
+static int undo_type(struct iommugrp_change *change, const struct step *s, char **ret_error)
+{
+	char *now = read_type(change);
+	bool as_found = streq_ptr(now, change->old_type);
+
+	free(now);
+	if (as_found)
+		return 0;
+	if (!is_restorable_type(change->old_type)) {
+		*ret_error = strdup_printf("group %u: the type was '%s', which cannot be written back",
+					   change->group->number, change->old_type);
+		return -EINVAL;
+	}
+	return write_type(change, s->path, change->old_type, change->old_type, ret_error);
+}
+
+static int undo_override(struct iommugrp_change *change, const struct step *s, char **ret_error)
+{
+	char *now = device_read_override(change->group->ctx, s->devpath);
+	bool as_found = streq_ptr(now, strcmp(s->old_value, "\n") == 0 ? NULL : s->old_value);
+
+	free(now);
+	return as_found ? 0 : write_override(change, s, s->old_value, ret_error);
+}
+
+/* Puts back what a written step may have changed; a no-op where it changed nothing. */
 static int undo_step(struct iommugrp_change *change, struct step *s, char **ret_error)
 {
-	char *driver;
-	int r;
-
 	switch (s->kind) {
 	case IOMMUGRP_STEP_UNBIND:
 		return rebind(change, s, ret_error);
 	case IOMMUGRP_STEP_BIND:
-		return driver_write(change, s, s->driver, false, ret_error);
-	case IOMMUGRP_STEP_WRITE_TYPE:
-		if (!is_restorable_type(change->old_type)) {
-			*ret_error = strdup_printf("group %u: the type was '%s', which cannot be "
-						   "written back",
-						   change->group->number, change->old_type);
-			return -EINVAL;
-		}
-		return write_type(change, s->path, change->old_type, change->old_type, ret_error);
-	case IOMMUGRP_STEP_WRITE_OVERRIDE:
-		return write_override(change, s, s->old_value, ret_error);
 	case IOMMUGRP_STEP_PROBE:
-		driver = read_driver(change->group->ctx, s->devpath);
-		r = driver ? driver_write(change, s, driver, false, ret_error) : 0;
-		free(driver);
-		return r;
+		return unbind_any(change, s, ret_error);
+	case IOMMUGRP_STEP_WRITE_TYPE:
+		return undo_type(change, s, ret_error);
+	case IOMMUGRP_STEP_WRITE_OVERRIDE:
+		return undo_override(change, s, ret_error);
 	}
 	return -EINVAL;
 }
@@ -287,19 +315,20 @@ static void append_leftover(struct iommugrp_change *change, const char *error)
 	change->leftover = joined;
 }
 
-/* Undoes executed steps newest first; every failure is recorded, none stops the rest. */
+/* Undoes written steps newest first, the failed one included (its write may have taken
+ * effect); every failure is recorded, none stops the rest. */
 static void roll_back(struct iommugrp_change *change)
 {
 	for (size_t i = change->n_steps; i-- > 0;) {
 		struct step *s = &change->steps[i];
 		char *error = NULL;
 
-		if (!s->done)
+		if (!s->written)
 			continue;
 		if (undo_step(change, s, &error) < 0)
 			append_leftover(change, error);
 		else
-			s->done = false;
+			s->written = s->verified = false;
 		free(error);
 	}
 	change->outcome = change->leftover ? IOMMUGRP_OUTCOME_INCOMPLETE
@@ -323,13 +352,16 @@ static int run_steps(struct iommugrp_change *change)
 
 	for (size_t i = 0; i < change->n_steps; i++) {
 		struct step *s = &change->steps[i];
-		int r = run_step(change, s, &change->error);
+		int r;
+
+		s->written = true;
+		r = run_step(change, s, &change->error);
 
 		if (r < 0) {
 			fail(change, r);
 			return r;
 		}
-		s->done = true;
+		s->verified = true;
 		change->record->done = (unsigned int)i + 1;
 		journal_write(ctx, change->journal_path, change->record);
 	}

@@ -15,7 +15,10 @@ struct step {
 	char *path;    /* the file written, relative to the sysroot */
 	char *value;   /* what is written */
 	char *old_value; /* WRITE_OVERRIDE: the override before ("\n": none) */
-	bool done;
+	/* Written: the write was made, so the kernel may have acted on it even when its check
+	 * then failed (a DMA-FQ request that became DMA); verified: the check passed too. A
+	 * rollback undoes every written step; each undo first looks whether it is needed. */
+	bool written, verified;
 };
 
 struct iommugrp_change {

@@ -292,6 +292,9 @@ build_initramfs() {
 			make -q -C "$REPO_DIR" build/libvirt-qemu-hook >/dev/null 2>&1; then
 			copy_with_libs "$root" "$REPO_DIR/build/libvirt-qemu-hook" /usr/libexec/iommugrp/libvirt-qemu-hook
 		fi
+		# The test preload (IOMMUGRP_FAULT), never part of an install.
+		[[ -f $REPO_DIR/build/tests/preload/sysfs-fake.so ]] &&
+			install -D -m 755 "$REPO_DIR/build/tests/preload/sysfs-fake.so" "$root/usr/lib/iommugrp-test/sysfs-fake.so"
 	fi
 	copy_with_libs "$root" "$(command -v jq)" /usr/bin/jq
 	# Vendor and model names come from udev's hwdb.

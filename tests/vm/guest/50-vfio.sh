@@ -65,9 +65,7 @@ assert_back_to_start vfio-release-multi-restores-drivers
 assert_frames_move vfio-release-multi-dma-works
 
 # -- a failure mid-bind (the second device's probe) rolls the whole group back
-export IOMMUGRP_FAULT=fail-step=6
-run_ig vfio-bind-failure-rolls-back 5 vfio-bind "$multi"
-unset IOMMUGRP_FAULT
+with_fault fail-step=6 run_ig vfio-bind-failure-rolls-back 5 vfio-bind "$multi"
 assert_back_to_start vfio-bind-rollback-restores-group
 no_journal_left vfio-bind-rollback-leaves-no-journal
 
@@ -76,7 +74,7 @@ steps=$(iommugrp vfio-bind --dry-run --json "$multi" | jq '.groups[0].steps | le
 assert_eq vfio-bind-multi-has-six-steps 6 "$steps" "steps"
 k=1
 while [ "$k" -le "${steps:-0}" ]; do
-	IOMMUGRP_FAULT=stop-after=$k iommugrp vfio-bind "$multi" </dev/null >/dev/null 2>&1 &
+	LD_PRELOAD=$FAULT_PRELOAD IOMMUGRP_FAULT=stop-after=$k iommugrp vfio-bind "$multi" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	if wait_until 100 sh -c "grep -q '^[^)]*) T' /proc/$pid/stat"; then
 		kill -9 "$pid"

@@ -33,3 +33,16 @@ assert_contains() {
 no_journal_left() {
 	assert_eq "$1" "" "$(ls /run/iommugrp 2>/dev/null | grep '\.journal$')" "journals left"
 }
+
+# The test preload (tests/preload/sysfs-fake.c, shipped by build_initramfs): IOMMUGRP_FAULT.
+FAULT_PRELOAD=/usr/lib/iommugrp-test/sysfs-fake.so
+# with_fault MODE=N CMD...: CMD with the preload failing or falsifying write N.
+with_fault() {
+	local status=0
+	# Exported, not prefixed: ash keeps a function's prefix assignments after it returns.
+	export LD_PRELOAD=$FAULT_PRELOAD IOMMUGRP_FAULT=$1
+	shift
+	"$@" || status=$?
+	unset LD_PRELOAD IOMMUGRP_FAULT
+	return "$status"
+}
