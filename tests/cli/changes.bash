@@ -70,10 +70,10 @@ devline() {
 # write_journal FILE OPERATION GROUP TYPE DEVICELINE...: $FXC/run/iommugrp/FILE in the format
 # of lib/journal.c (journal_format), with the copy's boot id (or $BOOT_ID) and "done $DONE".
 write_journal() {
-	local file=$1 op=$2 group=$3 type=$4
+	local file=$1 op=$2 group=$3 type=$4 body
 	shift 4
 	mkdir -p "$FXC/run/iommugrp"
-	{
+	body=$(
 		echo "iommugrp-journal 1"
 		echo "boot-id ${BOOT_ID:-$(<"$FXC/proc/sys/kernel/random/boot_id")}"
 		echo "operation $op"
@@ -81,8 +81,16 @@ write_journal() {
 		echo "type $type"
 		printf '%s\n' "$@"
 		echo "done ${DONE:-0}"
-		echo "end"
-	} >"$FXC/run/iommugrp/$file"
+	)
+	printf '%s\n' "$body" >"$FXC/run/iommugrp/$file"
+	reseal_journal "$file"
+}
+# reseal_journal FILE: (re)writes FILE's checksum line, the POSIX cksum of the lines before it,
+# and its end line, after a test edited the record on purpose.
+reseal_journal() {
+	local f=$FXC/run/iommugrp/$1 body
+	body=$(grep -v -e '^checksum ' -e '^end$' "$f")
+	printf '%s\nchecksum %s\nend\n' "$body" "$(printf '%s\n' "$body" | cksum | cut -d' ' -f1)" >"$f"
 }
 # igp ARGS: igc with the test preload (tests/preload/sysfs-fake.c): writes to the copy's sysfs
 # files behave as the kernel's, and IOMMUGRP_FAULT injects failures.

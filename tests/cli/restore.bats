@@ -212,6 +212,101 @@ boot-id 5d3f0c8e-7b6a-4e21-9c4f-1a2b3c4d5e6f' '/^device/d' '/^boot-id/d' '/^oper
 	refused_untouched /run/iommugrp/group-3.journal
 }
 
+# --- journals are validated, not trusted (issue 11.5, 11.6, 12.3) ----------------------------
+
+@test "an empty boot_id in the sysroot does not crash restore (no double free)" {
+	fx_copy qemu-q35
+	: >"$FXC/proc/sys/kernel/random/boot_id"
+	BOOT_ID=unknown q35_group3_journal
+	run --separate-stderr igc restore --dry-run
+	exit_is 0
+	out_has 'nothing to do'
+}
+
+@test "a driver name that is a path is corrupt: restore writes nowhere" {
+	fx_copy qemu-q35
+	mkdir -p "$FXC/sys/bus/tmp/x"
+	: >"$FXC/sys/bus/tmp/x/bind"
+	q35_group3_journal
+	sed -i 's|^\(device 0000:01:01.0 [^ ]*\) e1000 |\1 ../../tmp/x |' "$FXC/run/iommugrp/group-3.journal"
+	reseal_journal group-3.journal
+	grep -q 'tmp/x' "$FXC/run/iommugrp/group-3.journal"
+	refused_untouched /run/iommugrp/group-3.journal
+}
+
+@test "a device path outside sys/devices is corrupt" {
+	fx_copy qemu-q35
+	q35_group3_journal
+	sed -i 's|^device 0000:01:01.0 [^ ]* |device 0000:01:01.0 sys/../../etc |' "$FXC/run/iommugrp/group-3.journal"
+	reseal_journal group-3.journal
+	refused_untouched /run/iommugrp/group-3.journal
+}
+
+@test "a journal without its type line, or without its group line, is corrupt" {
+	fx_copy qemu-q35
+	q35_group3_journal
+	sed -i '/^type /d' "$FXC/run/iommugrp/group-3.journal"
+	reseal_journal group-3.journal
+	refused_untouched /run/iommugrp/group-3.journal
+	write_journal group-0.journal set-policy 0 DMA-FQ "$(devline 0000:00:00.0 - -)"
+	sed -i '/^group /d' "$FXC/run/iommugrp/group-0.journal"
+	reseal_journal group-0.journal
+	refused_untouched /run/iommugrp/group-0.journal
+}
+
+@test "a journal missing one of the group's devices, or naming another, is corrupt" {
+	fx_copy qemu-q35
+	write_journal group-3.journal vfio-bind 3 DMA-FQ "$(devline 0000:00:03.0 - -)" \
+		"$(devline 0000:01:01.0 e1000 -)"
+	refused_untouched /run/iommugrp/group-3.journal
+	q35_group3_journal
+	echo "$(devline 0000:00:02.0 e1000e -)" >>"$FXC/run/iommugrp/group-3.journal"
+	reseal_journal group-3.journal
+	refused_untouched /run/iommugrp/group-3.journal
+}
+
+@test "a record damaged after it was written (checksum), or without a checksum, is corrupt" {
+	fx_copy qemu-q35
+	q35_group3_journal
+	sed -i 's/^done 0$/done 1/' "$FXC/run/iommugrp/group-3.journal"
+	refused_untouched /run/iommugrp/group-3.journal
+	err_has checksum
+	q35_group3_journal
+	sed -i '/^checksum /d' "$FXC/run/iommugrp/group-3.journal"
+	refused_untouched /run/iommugrp/group-3.journal
+}
+
+@test "a line twice is corrupt" {
+	fx_copy qemu-q35
+	q35_group3_journal
+	sed -i 's/^\(type .*\)$/\1\n\1/' "$FXC/run/iommugrp/group-3.journal"
+	reseal_journal group-3.journal
+	refused_untouched /run/iommugrp/group-3.journal
+}
+
+# An unbound endpoint with override $1: vfio-bind then vfio-release (through the preload) brings
+# the override back byte for byte: the record's writer and reader agree.
+override_round_trip() {
+	local dev=$FXC/sys/bus/pci/devices/0000:03:00.0
+	rm -f "$dev/driver" "$FXC/sys/bus/pci/drivers/igc/0000:03:00.0"
+	printf '%s\n' "$1" >"$dev/driver_override"
+	run --separate-stderr igp vfio-bind 03:00.0
+	exit_is 0 || return 1
+	[[ $(<"$dev/driver_override") == vfio-pci ]] || return 1
+	run --separate-stderr igp vfio-release 03:00.0
+	exit_is 0 || return 1
+	[[ $(<"$dev/driver_override") == "$1" ]] || { echo "override now: $(<"$dev/driver_override")" >&2; return 1; }
+	[[ ! -e $FXC/run/iommugrp/group-7.vfio ]]
+}
+
+@test "overrides with a space, literally '-', or 200 bytes long survive vfio-bind and vfio-release" {
+	fx_copy host-in-use
+	override_round_trip 'my driver'
+	override_round_trip '-'
+	override_round_trip "$(printf 'd%.0s' {1..200})"
+	override_round_trip 'back\slash'
+}
+
 # --- status sees interrupted operations ----------------------------------------------------
 
 @test "status warns about an interrupted operation on stderr and lists it in JSON" {
