@@ -6,7 +6,10 @@
  * (temp file, fsync, rename, fsync of the directory), root-only, and ends
  * with an "end" line: a file without it was cut short.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +37,18 @@ void journal_clear(struct journal *j)
 	memset(j, 0, sizeof(*j));
 }
 
+/* Fills *ret_boot_id only on success: callers free what they passed in on their own. */
 int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id)
 {
-	int r = sysfs_read(ctx, "proc/sys/kernel/random/boot_id", ret_boot_id);
+	char *boot_id = NULL;
+	int r = sysfs_read(ctx, "proc/sys/kernel/random/boot_id", &boot_id);
 
-	if (r == 0) {
-		free(*ret_boot_id);
-		return -EBADMSG;
+	if (r <= 0) {
+		free(boot_id);
+		return r < 0 ? r : -EBADMSG;
 	}
-	return r < 0 ? r : 0;
+	*ret_boot_id = boot_id;
+	return 0;
 }
 
 static int add_device(struct journal *j, const char *name, const char *devpath,
@@ -105,25 +111,111 @@ char *journal_path(unsigned int group, const char *suffix)
 	return path;
 }
 
-static const char *or_dash(const char *s)
+/* POSIX cksum(1): CRC-32 (polynomial 0x04C11DB7, MSB first) over the data, then its length. */
+static uint32_t crc_byte(uint32_t crc, unsigned char byte)
 {
-	return s ? s : "-";
+	crc ^= (uint32_t)byte << 24;
+	for (int bit = 0; bit < 8; bit++)
+		crc = crc & 0x80000000u ? (crc << 1) ^ 0x04C11DB7u : crc << 1;
+	return crc;
 }
 
+uint32_t journal_cksum(const char *data, size_t len)
+{
+	uint32_t crc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		crc = crc_byte(crc, (unsigned char)data[i]);
+	for (size_t n = len; n; n >>= 8)
+		crc = crc_byte(crc, (unsigned char)(n & 0xff));
+	return ~crc;
+}
+
+/* Bytes written as \xHH: separators, controls, non-ASCII and the escape itself. */
+static bool needs_escape(unsigned char c)
+{
+	return c <= ' ' || c >= 0x7f || c == '\\';
+}
+
+/* One field: "-" stands for none, so a field that is literally "-" is escaped too. */
+static int put_field(FILE *f, const char *value)
+{
+	if (!value)
+		return fputs(" -", f) < 0 ? -EIO : 0;
+	if (strlen(value) > JOURNAL_FIELD_MAX || !value[0])
+		return -E2BIG;
+	fputc(' ', f);
+	if (strcmp(value, "-") == 0)
+		return fputs("\\x2d", f) < 0 ? -EIO : 0;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if (needs_escape(*p))
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	return 0;
+}
+
+static int put_line(FILE *f, const char *key, const char *const *fields, size_t n)
+{
+	int r = 0;
+
+	fputs(key, f);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = put_field(f, fields[i]);
+	fputc('\n', f);
+	return r;
+}
+
+static int format_body(FILE *f, const struct journal *j)
+{
+	char group[16], done[16];
+	int r;
+
+	snprintf(group, sizeof(group), "%u", j->group);
+	snprintf(done, sizeof(done), "%u", j->done);
+	fputs(JOURNAL_MAGIC "\n", f);
+	r = put_line(f, "boot-id", (const char *[]){ j->boot_id }, 1);
+	if (r == 0)
+		r = put_line(f, "operation", (const char *[]){ j->operation }, 1);
+	if (r == 0)
+		r = put_line(f, "group", (const char *[]){ group }, 1);
+	if (r == 0)
+		r = put_line(f, "type", (const char *[]){ j->type }, 1);
+	for (size_t i = 0; r == 0 && i < j->n_devices; i++) {
+		const struct journal_device *d = &j->devices[i];
+
+		r = put_line(f, "device",
+			     (const char *[]){ d->name, d->devpath, d->driver, d->override }, 4);
+	}
+	if (r == 0)
+		r = put_line(f, "done", (const char *[]){ done }, 1);
+	return r;
+}
+
+/* Every field escaped and at most JOURNAL_FIELD_MAX bytes (-E2BIG otherwise), which is what
+ * journal_parse accepts; a checksum of everything before it closes the record. */
 int journal_format(const struct journal *j, char **ret_text)
 {
+	char *text = NULL, *sealed;
 	size_t size = 0;
-	FILE *f = open_memstream(ret_text, &size);
+	FILE *f = open_memstream(&text, &size);
+	int r;
 
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, JOURNAL_MAGIC "\nboot-id %s\noperation %s\ngroup %u\ntype %s\n", j->boot_id,
-		j->operation, j->group, or_dash(j->type));
-	for (size_t i = 0; i < j->n_devices; i++)
-		fprintf(f, "device %s %s %s %s\n", j->devices[i].name, j->devices[i].devpath,
-			or_dash(j->devices[i].driver), or_dash(j->devices[i].override));
-	fprintf(f, "done %u\nend\n", j->done);
-	return fclose(f) == 0 ? 0 : -ENOMEM;
+	r = format_body(f, j);
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	sealed = strdup_printf("%schecksum %u\nend\n", text, journal_cksum(text, strlen(text)));
+	free(text);
+	if (!sealed)
+		return -ENOMEM;
+	*ret_text = sealed;
+	return 0;
 }
 
 int journal_ensure_dir(const struct iommugrp_ctx *ctx)
@@ -178,69 +270,193 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 	return r;
 }
 
-static int parse_device_line(const char *rest, struct journal *j)
+/* Decodes one field in place; NULL for "-"; -EBADMSG for a bad escape or an overlong field. */
+static int unescape_field(char *field, char **ret_value)
 {
-	char name[128], devpath[1024], driver[128], override[128];
-	int end = 0;
+	char *out = field;
 
-	if (sscanf(rest, "%127s %1023s %127s %127s%n", name, devpath, driver, override, &end) != 4 ||
-	    rest[end] != '\0')
-		return -EBADMSG;
-	return add_device(j, name, devpath, strcmp(driver, "-") ? driver : NULL,
-			  strcmp(override, "-") ? override : NULL);
-}
-
-static int parse_line(const char *line, struct journal *j)
-{
-	char key[16], value[256];
-	int n = 0, end = 0;
-
-	if (sscanf(line, "%15s %n", key, &n) != 1)
-		return -EBADMSG;
-	if (strcmp(key, "device") == 0)
-		return parse_device_line(line + n, j);
-	if (sscanf(line + n, "%255s%n", value, &end) != 1 || line[n + end] != '\0')
-		return -EBADMSG;
-	if (strcmp(key, "boot-id") == 0 && !j->boot_id)
-		j->boot_id = strdup(value);
-	else if (strcmp(key, "operation") == 0 && !j->operation)
-		j->operation = strdup(value);
-	else if (strcmp(key, "group") == 0)
-		return parse_uint(value, &j->group) < 0 ? -EBADMSG : 0;
-	else if (strcmp(key, "type") == 0 && !j->type && strcmp(value, "-") != 0)
-		return is_known_group_type(value) && (j->type = strdup(value)) ? 0 : -EBADMSG;
-	else if (strcmp(key, "type") == 0 && !j->type)
+	if (strcmp(field, "-") == 0) {
+		*ret_value = NULL;
 		return 0;
-	else if (strcmp(key, "done") == 0)
-		return parse_uint(value, &j->done) < 0 ? -EBADMSG : 0;
-	else
+	}
+	for (const char *p = field; *p; p++) {
+		unsigned int byte;
+
+		if (*p != '\\') {
+			*out++ = *p;
+			continue;
+		}
+		if (p[1] != 'x' || !isxdigit((unsigned char)p[2]) || !isxdigit((unsigned char)p[3]) ||
+		    sscanf(p + 2, "%2x", &byte) != 1 || byte == 0)
+			return -EBADMSG;
+		*out++ = (char)byte;
+		p += 3;
+	}
+	*out = '\0';
+	if (out == field || (size_t)(out - field) > JOURNAL_FIELD_MAX)
 		return -EBADMSG;
+	*ret_value = field;
 	return 0;
 }
 
-/* Parses a whole journal; every line must be known and "end" must close it. */
+/* Splits LINE (modified) at single spaces into exactly N decoded fields after the key. */
+static int split_fields(char *line, char **fields, size_t n)
+{
+	char *p = strchr(line, ' ');
+
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+
+		if (!p || p[1] == '\0' || p[1] == ' ')
+			return -EBADMSG;
+		p++;
+		end = strchr(p, ' ');
+		if (end)
+			*end = '\0';
+		if (unescape_field(p, &fields[i]) < 0)
+			return -EBADMSG;
+		p = end;
+	}
+	return p ? -EBADMSG : 0;
+}
+
+/* A name the kernel could give a driver or device: one sysfs directory entry. */
+static bool valid_entry_name(const char *name)
+{
+	if (!name || !name[0] || strlen(name) > NAME_MAX || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p == '/' || *p <= ' ' || *p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* A device directory below sys/devices, without "." or ".." components. */
+static bool valid_devpath(const char *path)
+{
+	const char *p;
+
+	if (!path || strncmp(path, "sys/devices/", 12) != 0)
+		return false;
+	for (p = path; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += len;
+		if (*p == '/')
+			p++;
+	}
+	return p[-1] != '/';
+}
+
+static bool valid_operation(const char *op)
+{
+	static const char *const ops[] = { "set-policy", "vfio-bind", "vfio-release", "restore" };
+
+	for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
+		if (strcmp(op, ops[i]) == 0)
+			return true;
+	return false;
+}
+
+static int parse_device_line(char *line, struct journal *j)
+{
+	char *f[4];
+
+	if (split_fields(line, f, 4) < 0 || !valid_entry_name(f[0]) || !valid_devpath(f[1]) ||
+	    (f[2] && !valid_entry_name(f[2])) || (f[3] && strchr(f[3], '\n')) ||
+	    journal_find(j, f[0]))
+		return -EBADMSG;
+	return add_device(j, f[0], f[1], f[2], f[3]) < 0 ? -EBADMSG : 0;
+}
+
+/* The lines seen once each; a journal needs every one of them. */
+enum { SEEN_BOOT = 1, SEEN_OP = 2, SEEN_GROUP = 4, SEEN_TYPE = 8, SEEN_DONE = 16, SEEN_ALL = 31 };
+
+static int parse_line(char *line, struct journal *j, unsigned int *seen)
+{
+	size_t keylen = strcspn(line, " ");
+	char *value;
+	int bit;
+
+	if (strncmp(line, "device ", 7) == 0)
+		return *seen & SEEN_DONE ? -EBADMSG : parse_device_line(line, j);
+	if (split_fields(line, &value, 1) < 0)
+		return -EBADMSG;
+	line[keylen] = '\0';
+	bit = strcmp(line, "boot-id") == 0   ? SEEN_BOOT :
+	      strcmp(line, "operation") == 0 ? SEEN_OP :
+	      strcmp(line, "group") == 0     ? SEEN_GROUP :
+	      strcmp(line, "type") == 0      ? SEEN_TYPE :
+	      strcmp(line, "done") == 0      ? SEEN_DONE : 0;
+	if (!bit || (*seen & bit))
+		return -EBADMSG;
+	*seen |= (unsigned int)bit;
+	switch (bit) {
+	case SEEN_BOOT:
+		return value && (j->boot_id = strdup(value)) ? 0 : -EBADMSG;
+	case SEEN_OP:
+		return valid_operation(value) && (j->operation = strdup(value)) ? 0 : -EBADMSG;
+	case SEEN_GROUP:
+		return value && parse_uint(value, &j->group) == 0 ? 0 : -EBADMSG;
+	case SEEN_TYPE:
+		return !value || (is_known_group_type(value) && (j->type = strdup(value))) ? 0 :
+											       -EBADMSG;
+	default:
+		return value && parse_uint(value, &j->done) == 0 ? 0 : -EBADMSG;
+	}
+}
+
+/* "checksum N": the cksum of TEXT's first LEN bytes (everything before this line). */
+static int check_seal(const char *line, const char *text, size_t len)
+{
+	unsigned int sum;
+	int end = 0;
+
+	if (sscanf(line, "checksum %u%n", &sum, &end) != 1 || line[end] != '\0')
+		return -EBADMSG;
+	return sum == journal_cksum(text, len) ? 0 : -EBADMSG;
+}
+
+/* Parses a whole journal: the magic line, every record line once (devices at least once), the
+ * checksum, "end". *ret_bad_line: the first bad line (or the one after the last). Returns
+ * -EUCLEAN when only the checksum is wrong (damaged after it was written), else -EBADMSG. */
 int journal_parse(const char *text, struct journal *j, unsigned int *ret_bad_line)
 {
-	unsigned int lineno = 0;
-	bool ended = false;
+	unsigned int lineno = 0, seen = 0;
+	bool sealed = false, ended = false;
 	const char *p = text;
 
 	memset(j, 0, sizeof(*j));
 	while (*p) {
 		size_t len = strcspn(p, "\n");
-		char line[1400];
+		char *line;
+		int r;
 
 		lineno++;
-		if (len >= sizeof(line) || ended || p[len] != '\n')
+		if (ended || p[len] != '\n' || !(line = strndup(p, len)))
 			goto bad;
-		memcpy(line, p, len);
-		line[len] = '\0';
-		if (lineno == 1 ? strcmp(line, JOURNAL_MAGIC) != 0 :
-		    strcmp(line, "end") == 0 ? !(ended = true) : parse_line(line, j) < 0)
-			goto bad;
+		if (lineno == 1)
+			r = strcmp(line, JOURNAL_MAGIC) == 0 ? 0 : -EBADMSG;
+		else if (sealed)
+			r = strcmp(line, "end") == 0 && (ended = true) ? 0 : -EBADMSG;
+		else if (strncmp(line, "checksum ", 9) == 0)
+			r = seen != SEEN_ALL || j->n_devices == 0 ? -EBADMSG :
+			    check_seal(line, text, (size_t)(p - text)) < 0 ? -EUCLEAN :
+			    (sealed = true) ? 0 : -EBADMSG;
+		else
+			r = parse_line(line, j, &seen);
+		free(line);
+		if (r < 0) {
+			journal_clear(j);
+			*ret_bad_line = lineno;
+			return r;
+		}
 		p += len + 1;
 	}
-	if (!ended || !j->boot_id || !j->operation || j->n_devices == 0) {
+	if (!ended) {
 		lineno++;
 		goto bad;
 	}
@@ -249,6 +465,31 @@ bad:
 	journal_clear(j);
 	*ret_bad_line = lineno;
 	return -EBADMSG;
+}
+
+/* The journal's devices are the group's, at the same places: a record of another group (or of
+ * hardware since changed) is never applied. */
+int journal_check_group(const struct journal *j, struct iommugrp_group *group, char **ret_reason)
+{
+	struct iommugrp_device *d = NULL;
+	size_t members = 0;
+
+	while ((d = iommugrp_group_device_next(group, d))) {
+		const struct journal_device *rec = journal_find(j, d->name);
+
+		members++;
+		if (!rec || strcmp(rec->devpath, d->syspath) != 0) {
+			*ret_reason = strdup_printf("it does not record %s of group %u%s", d->name,
+						    group->number, rec ? " at its place" : "");
+			return -EBADMSG;
+		}
+	}
+	if (members != j->n_devices) {
+		*ret_reason = strdup_printf("it records %zu devices; group %u has %zu", j->n_devices,
+					    group->number, members);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 /* A journal that is unreadable, corrupt or stale is a problem the refusal names. */
@@ -283,6 +524,13 @@ int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journa
 	}
 	r = text ? journal_parse(text, j, &bad) : -ENOMEM;
 	free(text);
+	if (r == -EUCLEAN) {
+		why = strdup_printf("is truncated or corrupt (line %u: the checksum does not match, "
+				    "it was cut or changed after it was written)", bad);
+		journal_problem(ctx, path, -EBADMSG, why ? why : "is truncated or corrupt");
+		free(why);
+		return -EBADMSG;
+	}
 	if (r == -EBADMSG) {
 		why = strdup_printf("is truncated or corrupt (line %u)", bad);
 		journal_problem(ctx, path, r, why ? why : "is truncated or corrupt");

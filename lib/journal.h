@@ -3,6 +3,8 @@
 #ifndef IOMMUGRP_JOURNAL_H
 #define IOMMUGRP_JOURNAL_H
 
+#include <stdint.h>
+
 #include "internal.h"
 
 struct journal_device {
@@ -34,7 +36,12 @@ int journal_ensure_dir(const struct iommugrp_ctx *ctx);
 int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j);
 int journal_remove(const struct iommugrp_ctx *ctx, const char *path);
 int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id);
+/* The longest field, in bytes, the writer writes and the reader accepts (a driver_override
+ * is at most a page less its newline). */
+#define JOURNAL_FIELD_MAX 4095
 int journal_format(const struct journal *j, char **ret_text);
+uint32_t journal_cksum(const char *data, size_t len);
+int journal_check_group(const struct journal *j, struct iommugrp_group *group, char **ret_reason);
 int journal_parse(const char *text, struct journal *j, unsigned int *ret_bad_line);
 
 #endif

@@ -148,6 +148,7 @@ EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret
 static int plan_restore(struct iommugrp_change *change)
 {
 	struct iommugrp_ctx *ctx = change->group->ctx;
+	char *reason = NULL;
 	int r;
 
 	r = journal_read(ctx, change->journal_path, &change->restore_source);
@@ -159,6 +160,14 @@ static int plan_restore(struct iommugrp_change *change)
 						       "nothing done; remove the file",
 				     change->journal_path, change->restore_source.group,
 				     change->group->number);
+	if (journal_check_group(&change->restore_source, change->group, &reason) < 0) {
+		r = change_refuse(change, -EBADMSG, "the journal /%s does not match group %u: %s; "
+						    "nothing done; remove the file",
+				  change->journal_path, change->group->number,
+				  reason ? reason : "out of memory");
+		free(reason);
+		return r;
+	}
 	change->record = &change->restore_source;
 	change->no_rollback = true;
 	r = change_refuse_if_in_use(change, "restoring it");

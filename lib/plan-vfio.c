@@ -171,6 +171,7 @@ static int plan_release_unrecorded(struct iommugrp_change *change)
 static int plan_release(struct iommugrp_change *change)
 {
 	struct journal record;
+	char *reason = NULL;
 	int r;
 
 	r = change_refuse_if_in_use(change, "giving it back");
@@ -179,6 +180,15 @@ static int plan_release(struct iommugrp_change *change)
 	if (r < 0 || change->refusal < 0)
 		return r;
 	r = journal_read(change->group->ctx, change->drop_record_path, &record);
+	if (r == 0 && journal_check_group(&record, change->group, &reason) < 0) {
+		journal_clear(&record);
+		r = change_refuse(change, -EBADMSG, "the record /%s does not match group %u: %s; "
+						    "remove it to release without it",
+				  change->drop_record_path, change->group->number,
+				  reason ? reason : "out of memory");
+		free(reason);
+		return r;
+	}
 	if (r == -ENOENT)
 		r = plan_release_unrecorded(change);
 	else if (r < 0)
