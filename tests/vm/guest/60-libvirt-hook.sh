@@ -112,9 +112,8 @@ single=$(group_of "$E1000E_BDF")
 state_before=$(pci_state)
 steps=$(iommugrp vfio-bind --dry-run --json "$single" | jq '.groups[0].steps | length')
 assert_eq libvirt-single-group-has-three-steps 3 "$steps" "steps of group $single"
-export IOMMUGRP_FAULT=fail-step=5
-call_hook libvirt-prepare-second-group-fails 5 vm3 "$uuid" "$E1000E_BDF,$E1000_A_BDF" prepare begin -
-unset IOMMUGRP_FAULT
+# (the preload counts the process's writes: the 3 of the first group, then the second's 2nd)
+with_fault fail-step=5 call_hook libvirt-prepare-second-group-fails 5 vm3 "$uuid" "$E1000E_BDF,$E1000_A_BDF" prepare begin -
 assert_contains libvirt-prepare-failure-names-group "group $multi (hostdev $E1000_A_BDF): failed and was rolled back" "$HOOK_ERR"
 assert_contains libvirt-prepare-failure-gives-back-first "giving back the 1 group(s) already handed to vfio-pci" "$HOOK_ERR"
 assert_same libvirt-prepare-failure-leaves-host-as-found "$state_before" "$(pci_state)"
