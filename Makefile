@@ -51,6 +51,7 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 	$(B)/initramfs/mkinitcpio-install
 PRELOAD = $(B)/tests/preload/sysfs-fake.so
 
+.PHONY: fuzz check-fuzz
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
 	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
@@ -194,6 +195,32 @@ check-initramfs: all
 check-contrib: all
 	$(RUN_ENV) tests/contrib/run
 
+# libFuzzer harnesses (tests/fuzz/README.md): every tests/fuzz/fuzz-NAME.c, with its seeds in
+# tests/fuzz/corpus/NAME/, linked with the library built by clang with the sanitizers.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 4
+FUZZ_FLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(DEP_CFLAGS) -g -O1 \
+	-fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_NAMES = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz/fuzz-%)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
+
+$(B)/fuzz/lib/%.o: lib/%.c lib/*.h shared/*.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) \
+		$(DEP_LIBS_LIB)
+
+# make fuzz: each harness for FUZZ_SECONDS; make check-fuzz: each briefly, as a regression test.
+fuzz: $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+check-fuzz: $(FUZZ_BINS)
+	tests/fuzz/run $(FUZZ_CHECK_SECONDS) $(FUZZ_BINS)
+
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
@@ -212,7 +239,7 @@ deps:
 
 # PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs, and the
 # sanitizer and valgrind reruns of the same sources, which the outer run has just done.
-CHECKS = check-unit check-cli check-man check-examples check-completions check-install
+CHECKS = check-unit check-fuzz check-cli check-man check-examples check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
 CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
 	check-initramfs check-contrib vmcheck

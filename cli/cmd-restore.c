@@ -65,6 +65,9 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	if (status != EXIT_OK)
 		return status;
 	n = iommugrp_get_interrupted(cli->ctx, &groups);
+	/* -EPERM: a /run/iommugrp iommugrp does not trust (the library said why): refused. */
+	if (n == -EPERM)
+		return EXIT_REFUSED;
 	if (n < 0) {
 		cli_error("cannot read /run/iommugrp: %s", strerror(-n));
 		return EXIT_ERROR;

@@ -7,10 +7,10 @@
 #include "boot.h"
 
 struct set_policy_options {
-	bool dry_run, unbind, save;
+	bool dry_run, unbind, save, force;
 };
 
-enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_SAVE };
+enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_SAVE, OPT_FORCE };
 
 static const struct argp_option options[] = {
 	DRY_RUN_OPTION,
@@ -18,6 +18,8 @@ static const struct argp_option options[] = {
 	  "Unbind the drivers the kernel wants gone, and bind them again afterwards", 0 },
 	{ "save", OPT_SAVE, NULL, 0,
 	  "Also save the policy in /etc/iommugrp.d/90-saved.conf, for every boot", 0 },
+	{ "force", OPT_FORCE, NULL, 0,
+	  "Unbind even devices the host needs (mounted disks, swap, routed NICs, the console)", 0 },
 	{ 0 }
 };
 
@@ -32,6 +34,8 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		o->unbind = true;
 	else if (key == OPT_SAVE)
 		o->save = true;
+	else if (key == OPT_FORCE)
+		o->force = true;
 	else
 		return ARGP_ERR_UNKNOWN;
 	return 0;
@@ -137,7 +141,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 		fprintf(stderr, "%s: %s is one of %d devices of group %u: the policy is the group's\n",
 			program_invocation_short_name, iommugrp_device_get_name(named),
 			iommugrp_group_get_device_count(group), iommugrp_group_get_number(group));
-	r = iommugrp_change_new_policy(group, policy, &change);
+	r = iommugrp_change_new_policy_flags(group, policy, o->force ? IOMMUGRP_FORCE : 0, &change);
 	if (r < 0) {
 		cli_error("group %u: cannot plan the change: %s", iommugrp_group_get_number(group),
 			  strerror(-r));
@@ -168,7 +172,7 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 
 int cmd_set_policy(struct cli *cli, int argc, char **argv)
 {
-	struct set_policy_options o = { false, false, false };
+	struct set_policy_options o = { false, false, false, false };
 	const struct command_spec spec = {
 		.args_doc = "TARGET POLICY",
 		.doc = "Switch the DMA policy of the IOMMU group holding TARGET.\v"

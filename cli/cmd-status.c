@@ -88,6 +88,9 @@ static void print_text(const struct status *st)
 		       "/boot/config-%s is missing or has no CONFIG_IOMMU_DEFAULT_* line)\n",
 		       st->release ? st->release : "RELEASE");
 	printf("vfio-pci: %s\n", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : "unknown");
+	if (st->n_interrupted < 0)
+		printf("interrupted operations: unknown (cannot look in /run/iommugrp: %s)\n",
+		       strerror(-st->n_interrupted));
 	if (st->n_interrupted > 0) {
 		printf("interrupted operations:");
 		for (int i = 0; i < st->n_interrupted; i++)
@@ -116,10 +119,14 @@ static void print_json(const struct status *st)
 	json_string(&j, "boot_policy", st->policy_ok ? iommugrp_policy_to_string(st->policy) : NULL);
 	json_string(&j, "boot_policy_source", st->policy_ok ? st->policy_source : NULL);
 	json_string(&j, "vfio_pci", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : NULL);
-	json_array_begin(&j, "interrupted");
-	for (int i = 0; i < st->n_interrupted; i++)
-		json_uint(&j, NULL, st->interrupted[i]);
-	json_array_end(&j);
+	if (st->n_interrupted < 0) {
+		json_string(&j, "interrupted", NULL); /* could not look: not "none" */
+	} else {
+		json_array_begin(&j, "interrupted");
+		for (int i = 0; i < st->n_interrupted; i++)
+			json_uint(&j, NULL, st->interrupted[i]);
+		json_array_end(&j);
+	}
 	status_boot_json(&j, st->ctx);
 	json_end(&j);
 }
@@ -154,6 +161,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			    "type-change rules and what depends on them are unknown",
 			    strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx)
 								   : "");
+	if (st.n_interrupted < 0)
+		cli_warning("could not look for interrupted operations in /run/iommugrp: %s",
+			    strerror(-st.n_interrupted));
 	if (st.n_interrupted > 0)
 		cli_warning("%d interrupted operation%s: run 'iommugrp restore'", st.n_interrupted,
 			    st.n_interrupted == 1 ? "" : "s");

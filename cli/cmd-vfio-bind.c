@@ -29,9 +29,21 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
+/* A decimal id below (id_t)-1, which chown(2) reads as "unchanged". */
+static bool numeric_id(const char *s, unsigned long *ret_id)
+{
+	char *end;
+
+	errno = 0;
+	*ret_id = strtoul(s, &end, 10);
+	return s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 &&
+	       *ret_id < (unsigned long)(uid_t)-1;
+}
+
 static error_t parse_option(int key, char *arg, struct argp_state *state)
 {
 	struct vfio_bind_options *o = state->input;
+	unsigned long id = 0;
 	struct passwd *pw;
 	struct group *gr;
 
@@ -46,18 +58,19 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		o->save = true;
 		break;
 	case OPT_USER:
+		/* A name, or a numeric id as chown(1) takes (a VMM's user need not be in passwd). */
 		pw = getpwnam(arg);
-		if (!pw)
+		if (!pw && !numeric_id(arg, &id))
 			argp_error(state, "--user: no such user '%s'", arg);
 		o->user = arg;
-		o->uid = pw->pw_uid;
+		o->uid = pw ? pw->pw_uid : (uid_t)id;
 		break;
 	case OPT_GROUP:
 		gr = getgrnam(arg);
-		if (!gr)
+		if (!gr && !numeric_id(arg, &id))
 			argp_error(state, "--group: no such group '%s'", arg);
 		o->group = arg;
-		o->gid = gr->gr_gid;
+		o->gid = gr ? gr->gr_gid : (gid_t)id;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -28,7 +28,7 @@ _iommugrp_fallback_columns='NAME GROUP TYPE DEVICES VIABLE VFIO SUBSYSTEM CLASS
 _iommugrp_command_opts()
 {
 	case $1 in
-		set-policy) echo '--dry-run --unbind --save' ;;
+		set-policy) echo '--dry-run --unbind --save --force' ;;
 		vfio-bind) echo '--dry-run --force --user --group --save' ;;
 		vfio-release) echo '--dry-run --save' ;;
 		restore) echo '--dry-run' ;;

@@ -149,7 +149,7 @@ complete -c iommugrp -s V -l version -d 'Print program version'
 # Command options.
 complete -c iommugrp -n '__iommugrp_using set-policy vfio-bind vfio-release restore apply' -l dry-run -d 'Print every sysfs write, in order; change nothing'
 complete -c iommugrp -n '__iommugrp_using set-policy apply' -l unbind -d 'Unbind the drivers the kernel wants gone, rebind them afterwards'
-complete -c iommugrp -n '__iommugrp_using vfio-bind' -l force -d 'Take devices the host needs too'
+complete -c iommugrp -n '__iommugrp_using vfio-bind set-policy' -l force -d 'Take devices the host needs too'
 complete -c iommugrp -n '__iommugrp_using vfio-bind' -l user -x -a '(__fish_complete_users)' -d 'Give /dev/vfio files to USER'
 complete -c iommugrp -n '__iommugrp_using vfio-bind' -l group -x -a '(__fish_complete_groups)' -d 'Give /dev/vfio files to GROUP'
 complete -c iommugrp -n '__iommugrp_using set-policy vfio-bind vfio-release' -l save -d 'Also write (or remove) the entry in /etc/iommugrp.d/90-saved.conf'

@@ -16,28 +16,39 @@
 
 #include "change.h"
 
-static int lock_group(struct iommugrp_change *change)
+/* Takes group-N.lock in a trusted /run/iommugrp (see journal_dir_open). Returns its fd, or
+ * -EAGAIN while another process holds it, or -errno with *ret_reason when refused. */
+static int lock_group(struct iommugrp_change *change, char **ret_reason)
 {
 	const struct iommugrp_ctx *ctx = change->group->ctx;
-	char path[64], pid[16];
-	int fd;
+	char name[64], pid[16];
+	struct stat st;
+	int dirfd, fd, r;
 
-	fd = journal_ensure_dir(ctx);
-	if (fd < 0)
-		return fd;
-	snprintf(path, sizeof(path), "run/iommugrp/group-%u.lock", change->group->number);
-	fd = openat(ctx->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
-
-		close(fd);
+	dirfd = journal_dir_open(ctx, true, ret_reason);
+	if (dirfd < 0)
+		return dirfd;
+	snprintf(name, sizeof(name), "group-%u.lock", change->group->number);
+	/* A planted link is not followed, a FIFO not waited on. */
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : 0;
+	if (r == 0 && flock(fd, LOCK_EX | LOCK_NB) < 0)
+		r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (r < 0 && r != -EAGAIN)
+		*ret_reason = strdup_printf("/%s/%s: %s", "run/iommugrp", name,
+					    r == -ELOOP || r == -EINVAL ? "not a regular file" :
+									  strerror(-r));
+	if (r == 0)
+		journal_remove_stale(dirfd, change->group->number);
+	close(dirfd);
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd);
 		return r;
 	}
 	snprintf(pid, sizeof(pid), "%d\n", getpid());
 	if (ftruncate(fd, 0) == 0 && write(fd, pid, strlen(pid)) < 0)
-		log_dbg(ctx, "%s: %s", path, strerror(errno));
+		log_dbg(ctx, "%s: %s", name, strerror(errno));
 	return fd;
 }
 
@@ -403,8 +414,36 @@ static int apply_locked(struct iommugrp_change *change)
 	return r;
 }
 
+static int refuse_unlocked(struct iommugrp_change *change, int lock, const char *reason)
+{
+	if (lock == -EAGAIN)
+		change_refuse_as(change, IOMMUGRP_REFUSAL_LOCKED, NULL, lock,
+				 "another iommugrp process is changing group %u",
+				 change->group->number);
+	else
+		change_refuse_as(change, IOMMUGRP_REFUSAL_OTHER, NULL, lock,
+				 "cannot take the lock of group %u under /run/iommugrp: %s",
+				 change->group->number, reason ? reason : strerror(-lock));
+	return lock;
+}
+
+/* Nothing to write, but a record to drop: only under the lock, and only if the group is still
+ * as planned (a concurrent operation may have just written the record, or be under way). */
+static int drop_record_locked(struct iommugrp_change *change)
+{
+	int r = check_still_planned(change);
+
+	if (r < 0)
+		return change_refuse(change, r, "group %u changed since it was planned: plan again",
+				     change->group->number) < 0 ? -ENOMEM : r;
+	journal_remove(change->group->ctx, change->drop_record_path);
+	change->outcome = IOMMUGRP_OUTCOME_UNCHANGED;
+	return 0;
+}
+
 EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 {
+	char *reason = NULL;
 	int lock, r;
 
 	if (change->outcome != IOMMUGRP_OUTCOME_PLANNED)
@@ -412,23 +451,18 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 	change->outcome = IOMMUGRP_OUTCOME_REFUSED;
 	if (change->refusal < 0)
 		return change->refusal;
-	if (change->noop) {
-		/* Already as recorded: the record (or the interrupted journal) has served. */
-		if (change->drop_record_path)
-			journal_remove(change->group->ctx, change->drop_record_path);
+	if (change->noop && !change->drop_record_path) {
 		change->outcome = IOMMUGRP_OUTCOME_UNCHANGED;
 		return 0;
 	}
-	lock = lock_group(change);
+	lock = lock_group(change, &reason);
 	if (lock < 0) {
-		change_refuse_as(change, lock == -EAGAIN ? IOMMUGRP_REFUSAL_LOCKED : IOMMUGRP_REFUSAL_OTHER,
-				 NULL, lock, lock == -EAGAIN ?
-				  "another iommugrp process is changing group %u" :
-				  "cannot take the lock of group %u under /run/iommugrp",
-			      change->group->number);
-		return lock;
+		r = refuse_unlocked(change, lock, reason);
+		free(reason);
+		return r;
 	}
-	r = apply_locked(change);
+	/* A no-op: already as recorded, the record (or the interrupted journal) has served. */
+	r = change->noop ? drop_record_locked(change) : apply_locked(change);
 	group_forget_state(change->group);
 	close(lock);
 	return r;

@@ -142,6 +142,7 @@ void problems_free(struct problem_list *list);
 
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);
+int sysfs_read_fd(int fd, char **ret_value);
 int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
 		    const char *attr, char **ret_value);
 int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,

@@ -558,6 +558,16 @@ enum iommugrp_outcome {
 int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
 			       struct iommugrp_change **ret_change);
 /*
+ * As iommugrp_change_new_policy(), with @flags: a plan that unbinds a device the
+ * host needs (a mounted disk, swap, a routed NIC, the console) is refused unless
+ * @flags has IOMMUGRP_FORCE, as for iommugrp_change_new_vfio_bind().
+ * iommugrp_change_new_policy() is this with @flags 0.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.2
+ */
+int iommugrp_change_new_policy_flags(struct iommugrp_group *group, enum iommugrp_policy policy,
+				     unsigned int flags, struct iommugrp_change **ret_change);
+/*
  * Takes a reference on the plan.
  * Returns: @change.
  * Since: 0.1

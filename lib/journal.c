@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -218,21 +219,86 @@ int journal_format(const struct journal *j, char **ret_text)
 	return 0;
 }
 
-int journal_ensure_dir(const struct iommugrp_ctx *ctx)
+/* Why the directory STAT describes is not one iommugrp may trust (NULL: it is). */
+static char *untrusted_dir_reason(const struct stat *st)
 {
-	if (mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (mkdirat(ctx->rootfd, JOURNAL_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (S_ISLNK(st->st_mode))
+		return strdup("it is a symbolic link");
+	if (!S_ISDIR(st->st_mode))
+		return strdup("it is not a directory");
+	if (st->st_uid != 0)
+		return strdup_printf("it is owned by uid %u, not by root", (unsigned int)st->st_uid);
+	if (st->st_mode & 0077)
+		return strdup_printf("it has mode %04o: others may write or read it (it must be 0700)",
+				     (unsigned int)(st->st_mode & 07777));
+	return NULL;
 }
 
-static int write_file_synced(const struct iommugrp_ctx *ctx, const char *path, const char *text)
+/*
+ * Opens run/iommugrp below the sysroot, creating it (0700) when asked. It must be a real
+ * directory, root's, closed to others: journals in it are trusted, and root writes there, so a
+ * directory someone else controls could redirect those writes or plant a record. Returns the
+ * fd, or -errno with *ret_reason saying why it was refused (-EPERM).
+ */
+int journal_dir_open(const struct iommugrp_ctx *ctx, bool create, char **ret_reason)
+{
+	struct stat st;
+	int runfd, fd;
+
+	*ret_reason = NULL;
+	if (create && mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
+		return -errno;
+	runfd = openat(ctx->rootfd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (runfd < 0)
+		return -errno;
+	if (create && mkdirat(runfd, "iommugrp", 0700) < 0 && errno != EEXIST) {
+		fd = -errno;
+		close(runfd);
+		return fd;
+	}
+	if (fstatat(runfd, "iommugrp", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		fd = -errno;
+		close(runfd);
+		return fd;
+	}
+	*ret_reason = untrusted_dir_reason(&st);
+	if (*ret_reason) {
+		close(runfd);
+		return -EPERM;
+	}
+	fd = openat(runfd, "iommugrp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
+	close(runfd);
+	/* The directory opened is the one checked: nothing swapped it in between. */
+	if (fd >= 0 && (fstat(fd, &st) < 0 || (*ret_reason = untrusted_dir_reason(&st)))) {
+		close(fd);
+		fd = -EPERM;
+	}
+	return fd;
+}
+
+/* The file name of a path below run/iommugrp. */
+static const char *entry_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static void dir_problem(const struct iommugrp_ctx *ctx, int error, const char *reason)
+{
+	problem(ctx, error, "/" JOURNAL_DIR, "cannot use /" JOURNAL_DIR ": %s",
+		reason ? reason : strerror(-error));
+}
+
+static int write_file_synced(int dirfd, const char *name, const char *text)
 {
 	size_t len = strlen(text);
-	int fd = openat(ctx->rootfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int r = 0;
+	int fd, r = 0;
 
+	/* Never through a planted link, never into a file someone else opened. */
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
@@ -242,31 +308,71 @@ static int write_file_synced(const struct iommugrp_ctx *ctx, const char *path, c
 	return r;
 }
 
+/* Written under the group's lock: a .tmp there is one a killed process left, removed first. */
 int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct journal *j)
 {
-	char *text = NULL, *tmp = NULL;
+	const char *name = entry_name(path);
+	char *text = NULL, *tmp = NULL, *reason = NULL;
 	int r, dirfd;
 
-	r = journal_ensure_dir(ctx);
-	if (r == 0)
-		r = journal_format(j, &text);
-	if (r == 0 && asprintf(&tmp, "%s.tmp", path) < 0)
-		r = -ENOMEM;
-	if (r == 0)
-		r = write_file_synced(ctx, tmp, text);
-	if (r == 0 && renameat(ctx->rootfd, tmp, ctx->rootfd, path) < 0)
-		r = -errno;
-	if (r == 0) {
-		dirfd = openat(ctx->rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd >= 0) {
-			fsync(dirfd);
-			close(dirfd);
-		}
+	dirfd = journal_dir_open(ctx, true, &reason);
+	if (dirfd < 0) {
+		dir_problem(ctx, dirfd, reason);
+		free(reason);
+		return dirfd;
 	}
+	r = journal_format(j, &text);
+	if (r == 0 && asprintf(&tmp, "%s.tmp", name) < 0)
+		r = -ENOMEM;
+	if (r == 0 && unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		r = -errno;
+	if (r == 0)
+		r = write_file_synced(dirfd, tmp, text);
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r == 0)
+		fsync(dirfd);
 	if (r < 0)
 		log_err(ctx, "cannot write the journal /%s: %s", path, strerror(-r));
+	close(dirfd);
 	free(text);
 	free(tmp);
+	return r;
+}
+
+/* Removes the .tmp files of group NUMBER's records a killed process left (under its lock). */
+void journal_remove_stale(int dirfd, unsigned int number)
+{
+	static const char *const suffixes[] = { "journal", "vfio" };
+	char name[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		snprintf(name, sizeof(name), "group-%u.%s.tmp", number, suffixes[i]);
+		unlinkat(dirfd, name, 0);
+	}
+}
+
+/* A whole record file: no link followed, no FIFO waited on, nothing but a regular file. */
+static int read_record(const struct iommugrp_ctx *ctx, const char *path, char **ret_text)
+{
+	char *reason = NULL;
+	struct stat st;
+	int dirfd, fd, r;
+
+	dirfd = journal_dir_open(ctx, false, &reason);
+	if (dirfd < 0) {
+		if (dirfd != -ENOENT)
+			dir_problem(ctx, dirfd, reason);
+		free(reason);
+		return dirfd;
+	}
+	fd = openat(dirfd, entry_name(path), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : 0;
+	close(dirfd);
+	if (r == 0)
+		r = sysfs_read_fd(fd, ret_text);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
@@ -509,20 +615,17 @@ int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journa
 	unsigned int bad = 0;
 	int r;
 
-	r = sysfs_read(ctx, path, &text);
+	r = read_record(ctx, path, &text);
+	if (r == -EPERM)
+		return r; /* the directory was refused, and said why */
 	if (r < 0) {
 		if (r != -ENOENT)
-			journal_problem(ctx, path, r, strerror(-r));
+			journal_problem(ctx, path, r, r == -EINVAL || r == -ELOOP ?
+							      "is not a regular file" : strerror(-r));
 		return r;
 	}
-	/* sysfs_read dropped the final newline; journal_parse wants every line whole. */
-	if (r > 0) {
-		char *whole = strdup_printf("%s\n", text);
-
-		free(text);
-		text = whole;
-	}
-	r = text ? journal_parse(text, j, &bad) : -ENOMEM;
+	/* As written: a file whose last line lacks its newline was cut short. */
+	r = journal_parse(text, j, &bad);
 	free(text);
 	if (r == -EUCLEAN) {
 		why = strdup_printf("is truncated or corrupt (line %u: the checksum does not match, "
@@ -549,7 +652,16 @@ int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journa
 
 int journal_remove(const struct iommugrp_ctx *ctx, const char *path)
 {
-	if (unlinkat(ctx->rootfd, path, 0) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	char *reason = NULL;
+	int dirfd = journal_dir_open(ctx, false, &reason), r = 0;
+
+	free(reason);
+	if (dirfd == -ENOENT)
+		return 0;
+	if (dirfd < 0)
+		return dirfd;
+	if (unlinkat(dirfd, entry_name(path), 0) < 0 && errno != ENOENT)
+		r = -errno;
+	close(dirfd);
+	return r;
 }

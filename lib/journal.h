@@ -31,10 +31,11 @@ const struct journal_device *journal_find(const struct journal *j, const char *n
 char *journal_path(unsigned int group, const char *suffix);
 int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct journal *j);
 /* /run/iommugrp below the sysroot, made when missing: journals, records and locks live there. */
-int journal_ensure_dir(const struct iommugrp_ctx *ctx);
 /* -EBADMSG: truncated or corrupt (logged with the line); -ESTALE: from another boot. */
 int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j);
 int journal_remove(const struct iommugrp_ctx *ctx, const char *path);
+int journal_dir_open(const struct iommugrp_ctx *ctx, bool create, char **ret_reason);
+void journal_remove_stale(int dirfd, unsigned int number);
 int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id);
 /* The longest field, in bytes, the writer writes and the reader accepts (a driver_override
  * is at most a page less its newline). */

@@ -321,9 +321,11 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 	kmod_list_foreach(l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 
+		/* IGNORE_COMMAND: modprobe.d "install" lines are programs; iommugrp runs none. */
 		if (r >= 0)
-			r = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST, NULL, NULL,
-							    NULL, NULL);
+			r = kmod_module_probe_insert_module(
+				mod, KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_COMMAND, NULL, NULL,
+				NULL, NULL);
 		kmod_module_unref(mod);
 	}
 	kmod_module_unref_list(list);

@@ -19,8 +19,26 @@ static const char *expected_type(struct iommugrp_change *change)
 	return NULL;
 }
 
+/* An unbind takes a device from the host as vfio-bind does: the same checks, the same --force. */
+static int refuse_if_host_needs(struct iommugrp_change *change, struct iommugrp_device *d,
+				unsigned int flags)
+{
+	char *why;
+	int r = 0;
+
+	if (flags & IOMMUGRP_FORCE)
+		return 0;
+	why = host_needs_device(d);
+	if (why)
+		r = change_refuse_as(change, IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE, d->name, -EBUSY,
+				     "%s is needed by the host: %s", d->name, why);
+	free(why);
+	return r;
+}
+
 /* The drivers the kernel wants gone before it changes the type, unbound and later bound again. */
-static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_type_rules rules)
+static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_type_rules rules,
+				  unsigned int flags)
 {
 	struct iommugrp_device *d = NULL;
 	size_t first = change->n_steps, last;
@@ -38,8 +56,13 @@ static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_
 		if (!driver ||
 		    (rules == IOMMUGRP_RULES_CLAIM_BASED && state != IOMMUGRP_VFIO_KERNEL_DRIVER))
 			continue;
-		r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver, NULL);
+		r = refuse_if_host_needs(change, d, flags);
+		if (r == 0)
+			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
+					    NULL);
 	}
+	if (r < 0 || change->refusal < 0)
+		return r;
 	last = change->n_steps;
 	if (r == 0)
 		r = change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL, NULL,
@@ -97,7 +120,7 @@ static int refuse_or_noop(struct iommugrp_change *change)
 	return 0;
 }
 
-static int plan_policy(struct iommugrp_change *change)
+static int plan_policy(struct iommugrp_change *change, unsigned int flags)
 {
 	enum iommugrp_type_rules rules;
 	const char *release = "?";
@@ -123,11 +146,12 @@ static int plan_policy(struct iommugrp_change *change)
 	/* DMA -> DMA-FQ only relaxes TLB flushing: the kernel does it live, drivers bound. */
 	if (strcmp(change->old_type, "DMA") == 0 && change->policy == IOMMUGRP_POLICY_DMA_FQ)
 		return change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL, NULL, "DMA-FQ");
-	return plan_unbind_and_rebind(change, rules);
+	return plan_unbind_and_rebind(change, rules, flags);
 }
 
-EXPORT int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
-				      struct iommugrp_change **ret_change)
+EXPORT int iommugrp_change_new_policy_flags(struct iommugrp_group *group,
+					    enum iommugrp_policy policy, unsigned int flags,
+					    struct iommugrp_change **ret_change)
 {
 	struct iommugrp_change *change;
 	int r;
@@ -138,11 +162,17 @@ EXPORT int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugr
 	if (r < 0)
 		return r;
 	change->policy = policy;
-	r = plan_policy(change);
+	r = plan_policy(change, flags);
 	if (r < 0 && change->refusal == 0) {
 		iommugrp_change_unref(change);
 		return r;
 	}
 	*ret_change = change;
 	return 0;
+}
+
+EXPORT int iommugrp_change_new_policy(struct iommugrp_group *group, enum iommugrp_policy policy,
+				      struct iommugrp_change **ret_change)
+{
+	return iommugrp_change_new_policy_flags(group, policy, 0, ret_change);
 }

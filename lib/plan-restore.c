@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "change.h"
 
@@ -119,20 +120,30 @@ static int compare_uint(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The groups with a journal: -EACCES when /run/iommugrp cannot be read (not root), -EPERM
+ * when it is not a directory iommugrp trusts (the problem says why). */
 EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
 {
-	char **names = NULL;
+	char **names = NULL, *reason = NULL;
 	size_t count = 0, n = 0;
 	unsigned int *groups;
-	int r;
+	int r, dirfd;
 
-	r = sysfs_list_dir(ctx, "run/iommugrp", &names, &count);
-	if (r == -ENOENT) {
+	dirfd = journal_dir_open(ctx, false, &reason);
+	if (dirfd == -ENOENT) {
 		*ret_groups = NULL;
 		return 0;
 	}
+	if (dirfd == -EPERM)
+		problem(ctx, dirfd, "/run/iommugrp", "cannot use /run/iommugrp: %s",
+			reason ? reason : strerror(EPERM));
+	free(reason);
+	if (dirfd < 0)
+		return dirfd;
+	close(dirfd);
+	r = sysfs_list_dir(ctx, "run/iommugrp", &names, &count);
 	if (r < 0)
-		return r;
+		return r == -ENOENT ? 0 : r;
 	groups = calloc(count ? count : 1, sizeof(*groups));
 	for (size_t i = 0; groups && i < count; i++)
 		if (parse_journal_name(names[i], &groups[n]) == 0)

@@ -54,14 +54,24 @@ static int read_all(int fd, char **ret_value)
 }
 
 /* Reads a whole file; strips one trailing newline. Returns the length or -errno. */
+/* Reads a whole regular file from FD (-EINVAL for anything else: a FIFO would block). */
+int sysfs_read_fd(int fd, char **ret_value)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return S_ISREG(st.st_mode) ? read_all(fd, ret_value) : -EINVAL;
+}
+
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value)
 {
 	int fd, r;
 
-	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	r = read_all(fd, ret_value);
+	r = sysfs_read_fd(fd, ret_value);
 	close(fd);
 	if (r > 0 && (*ret_value)[r - 1] == '\n')
 		(*ret_value)[--r] = '\0';

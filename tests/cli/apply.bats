@@ -120,3 +120,136 @@ killed_then_restored() {
 		FIXTURE=host-in-use killed_then_restored bound_to_vfio stop-after=$k vfio-release 03:00.0
 	done
 }
+
+# --- /run/iommugrp is iommugrp's own, or refused (issue 11.3) -------------------------------
+
+# refused_run_dir WHY: set-policy on the copy $FXC (its run/iommugrp prepared by the test) is
+# refused (exit 4) saying WHY, and sys/ is unchanged.
+refused_run_dir() {
+	local before
+	before=$(sys_sum "$FXC")
+	run --separate-stderr igp set-policy --unbind 2 identity
+	exit_is 4 || return 1
+	err_has "/run/iommugrp" || return 1
+	err_has "$1" || return 1
+	[[ $(sys_sum "$FXC") == "$before" ]] || { echo "sys/ changed" >&2; return 1; }
+}
+
+@test "/run/iommugrp as a symlink, open to others, or not root's is refused, saying why" {
+	fx_copy qemu-q35
+	mkdir -p "$FXC/run" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$FXC/run/iommugrp"
+	refused_run_dir "symbolic link"
+	[[ -z $(ls -A "$BATS_TEST_TMPDIR/elsewhere") ]]
+	rm "$FXC/run/iommugrp"
+	mkdir -m 0777 "$FXC/run/iommugrp"
+	refused_run_dir "mode 0777"
+	chmod 0700 "$FXC/run/iommugrp"
+	chown 1000 "$FXC/run/iommugrp"
+	refused_run_dir "owned by uid 1000"
+	rm -rf "$FXC/run/iommugrp"
+	touch "$FXC/run/iommugrp"
+	refused_run_dir "not a directory"
+}
+
+@test "a journal in a /run/iommugrp open to others is not trusted by restore" {
+	fx_copy qemu-q35
+	write_journal group-2.journal set-policy 2 identity "$(devline 0000:00:02.0 e1000e -)"
+	chmod 0777 "$FXC/run/iommugrp"
+	run --separate-stderr igp restore </dev/null
+	exit_is 4
+	err_has "mode 0777"
+	[[ $(<"$FXC/sys/kernel/iommu_groups/2/type") == DMA-FQ ]]
+}
+
+@test "planted symlinks as the lock or the journal's temp file are not followed" {
+	fx_copy qemu-q35
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	echo precious >"$BATS_TEST_TMPDIR/victim"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$FXC/run/iommugrp/group-2.lock"
+	run --separate-stderr igp set-policy --unbind 2 identity
+	exit_is 4
+	err_has "group-2.lock"
+	[[ $(<"$BATS_TEST_TMPDIR/victim") == precious ]]
+	rm "$FXC/run/iommugrp/group-2.lock"
+	ln -s "$BATS_TEST_TMPDIR/victim" "$FXC/run/iommugrp/group-2.journal.tmp"
+	run --separate-stderr igp set-policy --unbind 2 identity
+	exit_is 0
+	[[ $(<"$BATS_TEST_TMPDIR/victim") == precious ]]
+	[[ ! -e $FXC/run/iommugrp/group-2.journal.tmp && ! -L $FXC/run/iommugrp/group-2.journal.tmp ]]
+}
+
+@test "a .tmp left by a kill during the first journal write is cleaned by the next operation" {
+	fx_copy qemu-q35
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	echo 'iommugrp-journal 1' >"$FXC/run/iommugrp/group-2.journal.tmp"
+	echo 'iommugrp-journal 1' >"$FXC/run/iommugrp/group-2.vfio.tmp"
+	run --separate-stderr igp set-policy --unbind 2 identity
+	exit_is 0
+	[[ -z $(find "$FXC/run/iommugrp" -name '*.tmp') ]]
+}
+
+@test "a FIFO where a journal or a sysfs file should be is refused, not waited on" {
+	fx_copy qemu-q35
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	mkfifo "$FXC/run/iommugrp/group-2.journal"
+	run --separate-stderr timeout 20 "$IOMMUGRP" --sysroot "$FXC" restore --dry-run
+	exit_is 4
+	err_has "group-2.journal"
+	rm "$FXC/run/iommugrp/group-2.journal"
+	rm "$FXC/sys/kernel/iommu_groups/2/type"
+	mkfifo "$FXC/sys/kernel/iommu_groups/2/type"
+	run --separate-stderr timeout 20 "$IOMMUGRP" --sysroot "$FXC" show 2
+	[[ $status -ne 124 ]] || { echo "show hung on a FIFO" >&2; return 1; }
+	err_has "type"
+}
+
+# --- records are removed only under the lock; status tells what it could not see (11.7, 11.9)
+
+@test "a no-op restore while another iommugrp holds the group's lock keeps the journal" {
+	fx_copy qemu-q35
+	write_journal group-2.journal set-policy 2 DMA-FQ "$(devline 0000:00:02.0 e1000e -)"
+	flock "$FXC/run/iommugrp/group-2.lock" sleep 30 &
+	local holder=$!
+	for ((i = 0; i < 200; i++)); do
+		flock -n "$FXC/run/iommugrp/group-2.lock" true || break
+		sleep 0.05
+	done
+	run --separate-stderr igp restore </dev/null
+	kill $(pgrep -P "$holder") "$holder"
+	wait "$holder" || true
+	exit_is 4
+	err_has "another iommugrp process"
+	[[ -f $FXC/run/iommugrp/group-2.journal ]]
+	run --separate-stderr igp restore </dev/null
+	exit_is 0
+	[[ ! -e $FXC/run/iommugrp/group-2.journal ]]
+}
+
+@test "status as a user who cannot read /run/iommugrp says it could not look" {
+	local top
+	top=$(mktemp -d /tmp/iommugrp-nonroot.XXXXXX)
+	chmod 755 "$top"
+	cp -a "$IOMMUGRP_FIXTURES/qemu-q35" "$top/"
+	mkdir -m 0700 -p "$top/qemu-q35/run/iommugrp"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env LD_LIBRARY_PATH="$LD_LIBRARY_PATH" "$IOMMUGRP" --sysroot "$top/qemu-q35" status --json
+	local saved_status=$status saved_output=$output saved_stderr=$stderr
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env LD_LIBRARY_PATH="$LD_LIBRARY_PATH" "$IOMMUGRP" --sysroot "$top/qemu-q35" status
+	rm -rf "$top"
+	out_has "interrupted operations: unknown"
+	err_has "could not look"
+	status=$saved_status output=$saved_output stderr=$saved_stderr
+	exit_is 0
+	jq_eq '.interrupted' 'null'
+}
+
+@test "vfio-bind --user/--group take numeric ids too, and hand /dev/vfio/N over by them" {
+	fx_copy host-in-use
+	run --separate-stderr igp vfio-bind --user 4242 --group 4343 03:00.0
+	exit_is 0
+	[[ $(stat -c %u:%g "$FXC/dev/vfio/7") == 4242:4343 ]]
+	run --separate-stderr igp vfio-bind --dry-run --user 12x 03:00.0
+	exit_is 2
+}

@@ -72,7 +72,8 @@ devline() {
 write_journal() {
 	local file=$1 op=$2 group=$3 type=$4 body
 	shift 4
-	mkdir -p "$FXC/run/iommugrp"
+	mkdir -p "$FXC/run"
+	[[ -d $FXC/run/iommugrp ]] || mkdir -m 0700 "$FXC/run/iommugrp"
 	body=$(
 		echo "iommugrp-journal 1"
 		echo "boot-id ${BOOT_ID:-$(<"$FXC/proc/sys/kernel/random/boot_id")}"

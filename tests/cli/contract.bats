@@ -47,7 +47,7 @@ G=/sys/kernel/iommu_groups
 
 @test "no '(see above)': an unusable journal's refusal says what is wrong with it" {
 	fx_copy qemu-q35
-	mkdir -p "$FXC/run/iommugrp"
+	mkdir -p "$FXC/run" && mkdir -m 0700 "$FXC/run/iommugrp"
 	printf 'iommugrp-journal 1\ngarbage\n' >"$FXC/run/iommugrp/group-3.journal"
 	IOMMUGRP_LOG=2 run --separate-stderr igc restore --dry-run --json
 	exit_is 4

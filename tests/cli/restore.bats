@@ -42,7 +42,7 @@ refused_untouched() {
 
 @test "an empty /run/iommugrp, or one with only other files, is nothing to restore" {
 	fx_copy qemu-q35
-	mkdir -p "$FXC/run/iommugrp"
+	mkdir -p "$FXC/run" && mkdir -m 0700 "$FXC/run/iommugrp"
 	run --separate-stderr igc restore --dry-run
 	exit_is 0
 	out_has 'nothing to restore'

@@ -74,7 +74,8 @@ OUT
 }
 
 @test "6.12: a multi-device group in the text plan: every write in order" {
-	run --separate-stderr igf host-in-use set-policy --dry-run 5 passthrough
+	# --force: 00:1f.6 carries the default route (refused without it, see below)
+	run --separate-stderr igf host-in-use set-policy --dry-run --force 5 passthrough
 	exit_is 0
 	out_is <<'OUT'
 group 5: DMA-FQ -> identity, would write:
@@ -333,4 +334,15 @@ OUT
 	jq_eq '[.group, .requested, .dry_run, .outcome, .old_type]' '[3,"identity",true,"refused","DMA-FQ"]'
 	jq_true '.refusal | test("single-device groups")'
 	jq_eq '.steps' '[]'
+}
+
+@test "set-policy --unbind refuses to unbind a device the host needs, as vfio-bind does; --force overrides" {
+	run --separate-stderr igf host-in-use set-policy --dry-run --unbind 01:00.0 identity
+	exit_is 4
+	err_has '0000:01:00.0 is needed by the host'
+	err_has 'which is mounted'
+	err_has '--force'
+	run --separate-stderr igf host-in-use set-policy --dry-run --unbind --force 01:00.0 identity
+	exit_is 0
+	out_has 'unbind 0000:01:00.0'
 }

@@ -7,7 +7,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -DVERSION='"fuzz"' -Ilib \
  *       $(pkg-config --cflags libudev libkmod) tests/fuzz/fuzz-config.c lib/[a-z]*.c \
  *       $(pkg-config --libs libudev libkmod) -o build/fuzz-config
- *   build/fuzz-config -max_total_time=60 tests/fuzz/corpus-config
+ *    build/fuzz/fuzz-config -max_total_time=60 tests/fuzz/corpus/config (make fuzz)
  *
  * Built without -fsanitize=fuzzer (-DFUZZ_STANDALONE), it runs each file named
  * on the command line once: the corpus as a regression test under any compiler.

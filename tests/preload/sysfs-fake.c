@@ -69,7 +69,7 @@ static void parse_fault(void)
 		const char *prefix;
 		enum fault_mode mode;
 	} modes[] = {
-		{ "fail-step=", FAULT_FAIL },	    { "busy-write=", FAULT_BUSY },
+		{ "fail-step=", FAULT_FAIL },	   { "busy-write=", FAULT_BUSY },
 		{ "written-wrong=", FAULT_WRONG }, { "block-write=", FAULT_BLOCK },
 		{ "stop-after=", FAULT_STOP },
 	};
@@ -229,9 +229,10 @@ static int do_bind(const char *bus, const char *driver, const char *devdir, cons
 	bound_driver(devdir, now, sizeof(now));
 	snprintf(override, sizeof(override), "%s/driver_override", devdir);
 	read_line(override, override, sizeof(override));
-	r = now[0] ? -EBUSY : override[0] && strcmp(override, "(null)") && strcmp(override, driver) ?
-		     -ENODEV :
-		     link_relative(canon, devdir, "driver");
+	r = now[0] ? -EBUSY
+	    : override[0] && strcmp(override, "(null)") && strcmp(override, driver)
+		    ? -ENODEV
+		    : link_relative(canon, devdir, "driver");
 	if (r == 0)
 		r = link_relative(devdir, canon, device);
 	if (r == 0 && strcmp(driver, "vfio-pci") == 0)
@@ -289,7 +290,8 @@ static int fake_write(const char *path, const char *value)
 	if (strcmp(base, "driver_override") == 0) {
 		r = store(path, value[0] ? value : "(null)");
 	} else if (strcmp(base, "type") == 0) {
-		r = valid_type(value) ? store(path, strcmp(value, "auto") ? value : "DMA-FQ") : -EINVAL;
+		r = valid_type(value) ? store(path, strcmp(value, "auto") ? value : "DMA-FQ")
+				      : -EINVAL;
 	} else if (strcmp(base, "drivers_probe") == 0) {
 		devdir = device_dir(dir, value);
 		r = devdir ? do_probe(dir, devdir, value) : -ENODEV;
@@ -300,9 +302,9 @@ static int fake_write(const char *path, const char *value)
 		bus = dir_of(drivers);
 		free(drivers);
 		devdir = device_dir(bus, value);
-		r = !devdir ? -ENODEV :
-		    strcmp(base, "bind") == 0 ? do_bind(bus, base_name(dir), devdir, value) :
-						do_unbind(bus, base_name(dir), devdir, value);
+		r = !devdir			? -ENODEV
+		    : strcmp(base, "bind") == 0 ? do_bind(bus, base_name(dir), devdir, value)
+						: do_unbind(bus, base_name(dir), devdir, value);
 	}
 	free(dir);
 	free(bus);
@@ -384,7 +386,8 @@ int close(int fd)
 static const char *wrong_value(const char *path, const char *value)
 {
 	if (strcmp(base_name(path), "type") == 0)
-		return strncmp(value, "DMA\n", 4) == 0 || strcmp(value, "DMA") == 0 ? "DMA-FQ" : "DMA";
+		return strncmp(value, "DMA\n", 4) == 0 || strcmp(value, "DMA") == 0 ? "DMA-FQ"
+										    : "DMA";
 	return "wrong";
 }
 
@@ -440,8 +443,8 @@ ssize_t write(int fd, const void *buf, size_t count)
 		snprintf(value, sizeof(value), "%s", wrong_value(path, buf));
 		return real_write(fd, value, strlen(value)) < 0 ? -1 : (ssize_t)count;
 	}
-	snprintf(value, sizeof(value), "%.*s", (int)(count < sizeof(value) ? count : sizeof(value) - 1),
-		 (const char *)buf);
+	snprintf(value, sizeof(value), "%.*s",
+		 (int)(count < sizeof(value) ? count : sizeof(value) - 1), (const char *)buf);
 	value[strcspn(value, "\n")] = '\0';
 	r = fake_write(path, wrong ? wrong_value(path, value) : value);
 	if (r < 0) {
