@@ -20,6 +20,7 @@ enum exit_code {
 	EXIT_REFUSED = 4,   /* a precondition failed: nothing was changed */
 	EXIT_ROLLED_BACK = 5, /* a step failed; everything was put back as it was */
 	EXIT_INCOMPLETE = 6,  /* a step failed and the rollback did not finish */
+	EXIT_PARTIAL = 7,     /* several groups: some changed, others refused or rolled back */
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -136,6 +137,8 @@ struct plan_words {
 void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
 		       const struct plan_words *words);
 int worst_status(int a, int b);
+/* Several groups: EXIT_PARTIAL when @status says some failed and others were changed. */
+int partial_status(int status);
 int cli_resolve_groups(struct cli *cli, char **targets, int count,
 		       struct iommugrp_group ***ret_groups, int *ret_count);
 void cli_unref_groups(struct iommugrp_group **groups, int count);

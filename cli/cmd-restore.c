@@ -85,5 +85,5 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		json_end(&j);
 	}
 	free(groups);
-	return status;
+	return partial_status(status);
 }

@@ -108,7 +108,8 @@ static const char main_doc[] =
 	"  iommugrp vfio-bind --user qemu 01:00.0   # then: iommugrp vfio-release 01:00.0\n"
 	"\n"
 	"Exit status: 0 success, 1 error, 2 usage error, 3 no such group or device,\n"
-	"4 refused (nothing changed), 5 failed and rolled back, 6 rollback incomplete.";
+	"4 refused (nothing changed), 5 failed and rolled back, 6 rollback incomplete,\n"
+	"7 several groups: some changed, others refused or rolled back.";
 
 struct main_state {
 	struct cli *cli;

@@ -256,12 +256,24 @@ void plan_report(struct iommugrp_change *change)
 	free(reason);
 }
 
+/* Groups changed by this run: with several targets, a refusal must not say "nothing changed". */
+static int groups_changed;
+
 /* Applies the plan; a dry run applies nothing and says what applying would meet first. */
 int plan_execute(struct iommugrp_change *change, bool dry_run)
 {
 	if (!dry_run)
 		iommugrp_change_apply(change);
+	if (plan_outcome(change) == IOMMUGRP_OUTCOME_DONE)
+		groups_changed++;
 	return plan_exit_status(change);
+}
+
+int partial_status(int status)
+{
+	bool failed = status == EXIT_REFUSED || status == EXIT_ROLLED_BACK;
+
+	return failed && groups_changed > 0 ? EXIT_PARTIAL : status;
 }
 
 /* The outcome, or for an unapplied plan what applying it would start with. */
@@ -385,5 +397,5 @@ int run_on_groups(struct cli *cli, char **targets, int count, group_fn fn, const
 		json_end(&j);
 	}
 	cli_unref_groups(groups, ngroups);
-	return status;
+	return partial_status(status);
 }

@@ -253,3 +253,15 @@ refused_run_dir() {
 	run --separate-stderr igp vfio-bind --dry-run --user 12x 03:00.0
 	exit_is 2
 }
+
+@test "several targets, one group changed and one refused: exit 7 (partial), not 4 (nothing changed)" {
+	fx_copy host-in-use
+	run --separate-stderr igp vfio-bind 7 6
+	exit_is 7
+	err_has 'enp2s0 has a global IPv6 address'
+	[[ $(readlink "$FXC/sys/bus/pci/devices/0000:03:00.0/driver") == */vfio-pci ]]
+	# a dry run changes nothing: the worst status, 4, stays
+	run --separate-stderr igp vfio-release --dry-run 7 6
+	[[ $status -ne 7 ]] || { _dump; false; }
+	grep -q '^\*7\*$' "$MANPAGE"
+}
