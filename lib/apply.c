@@ -115,8 +115,8 @@ static const char *type_errno_hint(int error)
 	}
 }
 
-static char *describe_write_error(const char *who, const char *value, const char *path,
-				  int error, const char *kernel, const char *hint)
+static char *describe_write_error(const char *who, const char *value, const char *path, int error,
+				  const char *kernel, const char *hint)
 {
 	bool newline = strcmp(value, "\n") == 0;
 
@@ -166,7 +166,8 @@ static int write_type(struct iommugrp_change *change, const char *path, const ch
 	}
 	now = read_type(change);
 	if (expect && !streq_ptr(now, expect)) {
-		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads '%s', "
+		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads "
+					   "'%s', "
 					   "not '%s' (it falls back to DMA when it cannot set up "
 					   "the domain)",
 					   who, value, now ? now : "(unreadable)", expect);
@@ -258,9 +259,9 @@ static int rebind(struct iommugrp_change *change, const struct step *s, char **r
 	if (was && !streq_ptr(now, was->override)) {
 		char *path = path_join(s->devpath, "driver_override");
 
-		r = path ? write_checked(change, s->device, path, was->override ? was->override : "\n",
-					 NULL, ret_error) :
-			   -ENOMEM;
+		r = path ? write_checked(change, s->device, path,
+					 was->override ? was->override : "\n", NULL, ret_error)
+			 : -ENOMEM;
 		free(path);
 	}
 	free(now);
@@ -328,7 +329,8 @@ static void fail(struct iommugrp_change *change, int r)
 {
 	log_err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
 	if (change->no_rollback) {
-		append_leftover(change, "the journal is kept for another try once the cause is fixed");
+		append_leftover(change, "the journal is kept for another try once the cause is "
+					"fixed");
 		change->outcome = IOMMUGRP_OUTCOME_INCOMPLETE;
 	} else {
 		roll_back(change);
@@ -387,12 +389,16 @@ static int apply_locked(struct iommugrp_change *change)
 	if (r < 0)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_CHANGED, NULL, r,
 					"group %u changed since it was planned: plan again",
-				     change->group->number) < 0 ? -ENOMEM : r;
+					change->group->number) < 0
+			       ? -ENOMEM
+			       : r;
 	change->record->done = 0;
 	r = journal_write(change->group->ctx, change->journal_path, change->record);
 	if (r < 0)
 		return change_refuse(change, r, "cannot write the journal /%s: %s",
-				     change->journal_path, strerror(-r)) < 0 ? -ENOMEM : r;
+				     change->journal_path, strerror(-r)) < 0
+			       ? -ENOMEM
+			       : r;
 	r = run_steps(change);
 	finish_journal(change);
 	return r;
@@ -416,11 +422,13 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 	}
 	lock = lock_group(change);
 	if (lock < 0) {
-		change_refuse_as(change, lock == -EAGAIN ? IOMMUGRP_REFUSAL_LOCKED : IOMMUGRP_REFUSAL_OTHER,
-				 NULL, lock, lock == -EAGAIN ?
-				  "another iommugrp process is changing group %u" :
-				  "cannot take the lock of group %u under /run/iommugrp",
-			      change->group->number);
+		change_refuse_as(change,
+				 lock == -EAGAIN ? IOMMUGRP_REFUSAL_LOCKED : IOMMUGRP_REFUSAL_OTHER,
+				 NULL, lock,
+				 lock == -EAGAIN ? "another iommugrp process is changing group %u"
+						 : "cannot take the lock of group %u under "
+						   "/run/iommugrp",
+				 change->group->number);
 		return lock;
 	}
 	r = apply_locked(change);

@@ -45,8 +45,8 @@ int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id)
 	return r < 0 ? r : 0;
 }
 
-static int add_device(struct journal *j, const char *name, const char *devpath,
-		      const char *driver, const char *override)
+static int add_device(struct journal *j, const char *name, const char *devpath, const char *driver,
+		      const char *override)
 {
 	struct journal_device *bigger = realloc(j->devices, (j->n_devices + 1) * sizeof(*bigger));
 	struct journal_device *d;
@@ -59,9 +59,9 @@ static int add_device(struct journal *j, const char *name, const char *devpath,
 	d->devpath = strdup(devpath);
 	d->driver = strdup_or_null(driver, NULL);
 	d->override = strdup_or_null(override, NULL);
-	return d->name && d->devpath && (!driver || d->driver) && (!override || d->override) ?
-		       0 :
-		       -ENOMEM;
+	return d->name && d->devpath && (!driver || d->driver) && (!override || d->override)
+		       ? 0
+		       : -ENOMEM;
 }
 
 int journal_capture(struct iommugrp_group *group, const char *operation, struct journal *j)
@@ -235,8 +235,9 @@ int journal_parse(const char *text, struct journal *j, unsigned int *ret_bad_lin
 			goto bad;
 		memcpy(line, p, len);
 		line[len] = '\0';
-		if (lineno == 1 ? strcmp(line, JOURNAL_MAGIC) != 0 :
-		    strcmp(line, "end") == 0 ? !(ended = true) : parse_line(line, j) < 0)
+		if (lineno == 1		       ? strcmp(line, JOURNAL_MAGIC) != 0
+		    : strcmp(line, "end") == 0 ? !(ended = true)
+					       : parse_line(line, j) < 0)
 			goto bad;
 		p += len + 1;
 	}

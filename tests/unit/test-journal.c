@@ -13,8 +13,10 @@ static const char good[] = "iommugrp-journal 1\n"
 			   "group 3\n"
 			   "type DMA-FQ\n"
 			   "device 0000:00:03.0 sys/devices/pci0000:00/0000:00:03.0 - -\n"
-			   "device 0000:01:01.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0 e1000 -\n"
-			   "device 0000:01:02.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:02.0 - vfio-pci\n"
+			   "device 0000:01:01.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0 "
+			   "e1000 -\n"
+			   "device 0000:01:02.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:02.0 - "
+			   "vfio-pci\n"
 			   "done 2\n"
 			   "end\n";
 
