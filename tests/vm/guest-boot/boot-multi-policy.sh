@@ -17,6 +17,7 @@ for d in "$E1000_A_BDF" "$E1000_B_BDF"; do
 done
 if [ "$(type_change_rules)" = single-device ]; then
 	assert_contains multi-refused-in-log "group $group: refused" "$log"
+	assert_contains multi-refusal-says-why "only of single-device groups" "$log"
 	assert_eq multi-type-unchanged "$boot_type" "$(group_type "$group")" "group $group type"
 else
 	assert_contains multi-applied-in-log "group $group: applied" "$log"
