@@ -198,7 +198,7 @@ add_udev_to_initramfs() {
 	if [[ ${VM_BOOT:-} == boot-bench ]]; then
 		ensure_host_packages /usr/sbin/driverctl:driverctl bash:bash
 		copy_with_libs "$root" "$(command -v bash)" /bin/bash
-		install -D -m 755 /usr/sbin/driverctl "$root/usr/sbin/driverctl"
+		install -D -m 755 /usr/sbin/driverctl "$root/usr/bin/driverctl"
 		mkdir -p "$root/sbin"
 		ln -sf /bin/busybox "$root/sbin/modprobe"
 	fi
