@@ -1,12 +1,13 @@
 # boots-on: debian-6.12
-# boot-configs/boot-fault.*: the boot pass is stopped mid-way (fault preload, SIGSTOP after the
-# journal's first step) and killed by udevd at its event timeout. The boot completes; status
-# reports the interrupted change; restore mends it.
+# boot-configs/boot-fault.*: the boot pass is stopped mid-way (IOMMUGRP_FAULT, SIGSTOP after
+# the journal's first step) and killed there. The boot completes; status reports the
+# interrupted change; restore mends it.
 . /tests/guest-boot/boot-lib.sh
 . /tests/guest/ops-lib.sh
 have_iommugrp boot-fault || exit 1
 
 log=$(iommugrp_log)
+assert_cmd fault-hook-killed-mid-way test -s /run/vm-boot/killed-hook
 assert_contains fault-pass-interrupted-logged "boot pass of this boot was interrupted" "$log"
 run_ig fault-status 0 status
 assert_contains fault-status-reports "interrupted operation" "$OUT"
