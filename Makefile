@@ -239,7 +239,7 @@ deps:
 
 # PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs, and the
 # sanitizer and valgrind reruns of the same sources, which the outer run has just done.
-CHECKS = check-unit check-fuzz check-cli check-man check-examples check-completions check-install
+CHECKS = check-unit check-fuzz check-cli check-man check-examples check-format check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
 CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
 	check-initramfs check-contrib vmcheck

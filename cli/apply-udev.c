@@ -43,7 +43,8 @@ static void klog_line(int priority, const char *line, size_t len)
 
 	if (n <= 0)
 		return;
-	fd = kmsg_fd < 0 ? -1 : open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = kmsg_fd < 0 ? -1
+			 : open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd >= 0 && write(fd, record, (size_t)n) == n) {
 		close(fd);
 		return;
@@ -199,7 +200,8 @@ static void note_change(struct outcome *o, struct iommugrp_change *change, const
 	switch (iommugrp_change_get_outcome(change)) {
 	case IOMMUGRP_OUTCOME_DONE:
 		note(o, unbinds ? R_FELL_BACK : R_APPLIED, NULL);
-		if (asprintf(&text, "%s%s", what, unbinds ? " (a driver was bound: unbound first)" : "") >= 0)
+		if (asprintf(&text, "%s%s", what,
+			     unbinds ? " (a driver was bound: unbound first)" : "") >= 0)
 			append(&o->details, ", ", text);
 		break;
 	case IOMMUGRP_OUTCOME_UNCHANGED:
@@ -217,8 +219,9 @@ static void note_change(struct outcome *o, struct iommugrp_change *change, const
 			note(o, R_ROLLED_BACK, text);
 		break;
 	case IOMMUGRP_OUTCOME_INCOMPLETE:
-		if (asprintf(&text, "%s failed, rollback incomplete: %s; left: %s (run 'iommugrp "
-				    "restore')",
+		if (asprintf(&text,
+			     "%s failed, rollback incomplete: %s; left: %s (run 'iommugrp "
+			     "restore')",
 			     what, iommugrp_change_get_error(change) ?: "?",
 			     iommugrp_change_get_leftover(change) ?: "?") >= 0)
 			note(o, R_INCOMPLETE, text);
@@ -313,8 +316,8 @@ static void release_holds(struct pass *p, struct iommugrp_group *group, struct o
 		iommugrp_change_apply(change);
 		if (iommugrp_change_get_outcome(change) != IOMMUGRP_OUTCOME_DONE &&
 		    iommugrp_change_get_outcome(change) != IOMMUGRP_OUTCOME_UNCHANGED && o)
-			note(o, R_INCOMPLETE, iommugrp_change_get_error(change) ?:
-					      "the holds could not be released");
+			note(o, R_INCOMPLETE,
+			     iommugrp_change_get_error(change) ?: "the holds could not be released");
 	}
 	iommugrp_change_unref(change);
 	iommugrp_group_probe_unbound(group);
@@ -381,9 +384,9 @@ static void converge_vfio(struct pass *p, unsigned int index, bool held, struct 
 	}
 	if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE ||
 	    iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_UNCHANGED) {
-		char *why = hand_over_group_file(p->ctx, number,
-						 iommugrp_config_group_get_user(p->config, index),
-						 iommugrp_config_group_get_owner_group(p->config, index));
+		char *why = hand_over_group_file(
+			p->ctx, number, iommugrp_config_group_get_user(p->config, index),
+			iommugrp_config_group_get_owner_group(p->config, index));
 
 		/* The hold was iommugrp's: vfio-release gives the devices to their own drivers. */
 		iommugrp_vfio_record_forget_override(group, "vfio-pci");
@@ -412,8 +415,9 @@ static void write_group_state(struct pass *p, unsigned int index, const struct o
 	int r;
 
 	snprintf(name, sizeof(name), "group-%u", iommugrp_group_get_number(group));
-	if (asprintf(&text, "boot_id=%s\nentry=%s\naction=%s\noutcome=%s\nfallback=%s\n%s%s%s"
-			    "devices=%s\n",
+	if (asprintf(&text,
+		     "boot_id=%s\nentry=%s\naction=%s\noutcome=%s\nfallback=%s\n%s%s%s"
+		     "devices=%s\n",
 		     p->boot_id, iommugrp_config_group_get_entries(p->config, index),
 		     actions ? actions : "?", rank_words[o->rank],
 		     o->rank == R_FELL_BACK ? "unbind" : "no", o->reason ? "reason=" : "",
@@ -450,8 +454,8 @@ static void note_journal(struct pass *p, unsigned int number)
 	unsigned int *bigger;
 
 	has_journal(p, number);
-	bigger = realloc(p->journals, (size_t)(p->n_journals > 0 ? p->n_journals + 1 : 1) *
-					      sizeof(*bigger));
+	bigger = realloc(p->journals,
+			 (size_t)(p->n_journals > 0 ? p->n_journals + 1 : 1) * sizeof(*bigger));
 	if (!bigger)
 		return;
 	p->journals = bigger;
@@ -473,8 +477,9 @@ static void converge_group(struct pass *p, unsigned int index, bool held)
 	if (refusal)
 		note(&o, R_REFUSED, refusal);
 	else if ((journal = has_journal(p, iommugrp_group_get_number(group))))
-		note(&o, R_REFUSED, "an interrupted operation left its journal: run 'iommugrp "
-				    "restore' first");
+		note(&o, R_REFUSED,
+		     "an interrupted operation left its journal: run 'iommugrp "
+		     "restore' first");
 	else if (now_ms() > p->deadline_ms)
 		note(&o, R_REFUSED, "the deadline was reached before this group");
 	else {
@@ -484,7 +489,9 @@ static void converge_group(struct pass *p, unsigned int index, bool held)
 	}
 	if (!vfio && !journal)
 		release_holds(p, group, &o);
-	klog(o.rank >= R_REFUSED ? LOG_ERR : o.rank == R_FELL_BACK ? LOG_WARNING : LOG_INFO,
+	klog(o.rank >= R_REFUSED     ? LOG_ERR
+	     : o.rank == R_FELL_BACK ? LOG_WARNING
+				     : LOG_INFO,
 	     "group %u: %s (entry %s): %s%s%s", iommugrp_group_get_number(group),
 	     rank_words[o.rank], iommugrp_config_group_get_entries(p->config, index),
 	     actions ? actions : "?", o.details ? ": " : "", o.details ? o.details : "");
@@ -505,7 +512,7 @@ static bool hold_group(struct pass *p, unsigned int index)
 {
 	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
 	const char *override = iommugrp_config_group_wants_vfio(p->config, index) ? "vfio-pci"
-										   : BOOT_HOLD;
+										  : BOOT_HOLD;
 	struct iommugrp_change *change = NULL;
 	char *held = NULL;
 	bool done = false;
@@ -516,8 +523,8 @@ static bool hold_group(struct pass *p, unsigned int index)
 		return false;
 	r = iommugrp_change_new_hold(group, override, &change);
 	if (r < 0) {
-		klog(LOG_ERR, "group %u: cannot plan the holds: %s", iommugrp_group_get_number(group),
-		     strerror(-r));
+		klog(LOG_ERR, "group %u: cannot plan the holds: %s",
+		     iommugrp_group_get_number(group), strerror(-r));
 		return false;
 	}
 	if (!iommugrp_change_is_noop(change)) {
@@ -540,8 +547,9 @@ static bool hold_group(struct pass *p, unsigned int index)
 
 			if (!reason)
 				iommugrp_change_get_refusal(change, &reason);
-			klog(LOG_ERR, "group %u: holding %s failed: %s", iommugrp_group_get_number(group),
-			     held ? held : "", reason ? reason : "?");
+			klog(LOG_ERR, "group %u: holding %s failed: %s",
+			     iommugrp_group_get_number(group), held ? held : "",
+			     reason ? reason : "?");
 		}
 	}
 	free(held);
@@ -554,7 +562,8 @@ static void write_stamp(struct pass *p, const char *state, const char *initramfs
 	char *text = NULL;
 	int r;
 
-	if (asprintf(&text, "boot_id=%s\ndigest=%s\nconfig=%s\nwhere=%s\nstate=%s\n%s%s%stime_ms=%lld\n",
+	if (asprintf(&text,
+		     "boot_id=%s\ndigest=%s\nconfig=%s\nwhere=%s\nstate=%s\n%s%s%stime_ms=%lld\n",
 		     p->boot_id, p->digest,
 		     iommugrp_config_get_error_count(p->config) ? "refused" : "valid",
 		     where_we_run(p->ctx), state, initramfs_digest ? "initramfs_digest=" : "",
@@ -771,8 +780,8 @@ static void converge_hotplug(struct pass *p, struct iommugrp_device *device)
 	index = iommugrp_config_find_group(p->config, number);
 	if (index < 0)
 		return; /* its entry was refused at the pass and logged there */
-	klog(LOG_INFO, "%s: new in group %u: converging the group", iommugrp_device_get_name(device),
-	     number);
+	klog(LOG_INFO, "%s: new in group %u: converging the group",
+	     iommugrp_device_get_name(device), number);
 	converge_group(p, (unsigned int)index, hold_group(p, (unsigned int)index));
 }
 
@@ -795,8 +804,9 @@ static void handle_event(struct pass *p, const char *devpath, double lock_timeou
 		stamp = NULL;
 		lock = iommugrp_boot_lock(p->ctx, (unsigned int)(lock_timeout_s * 1000));
 		if (lock < 0) {
-			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; the "
-				      "device is left to its drivers",
+			klog(LOG_ERR,
+			     "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; the "
+			     "device is left to its drivers",
 			     devpath, lock_timeout_s, lock_error(lock));
 			return;
 		}
@@ -827,8 +837,9 @@ static void handle_event(struct pass *p, const char *devpath, double lock_timeou
 			converge_hotplug(p, device);
 			close(lock);
 		} else {
-			klog(LOG_ERR, "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; "
-				      "its group is not converged",
+			klog(LOG_ERR,
+			     "%s: cannot take /run/iommugrp/boot/lock within %.1f s: %s; "
+			     "its group is not converged",
 			     devpath, lock_timeout_s, lock_error(lock));
 		}
 	}

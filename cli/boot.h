@@ -11,8 +11,7 @@
 /* config-common.c */
 int config_load(struct cli *cli, struct iommugrp_config **ret_config);
 /* "FILE:LINE: error: MESSAGE", one a line, to @out; returns how many were printed. */
-unsigned int config_print_problems(FILE *out, const struct iommugrp_config *config,
-				   bool warnings);
+unsigned int config_print_problems(FILE *out, const struct iommugrp_config *config, bool warnings);
 char *config_problem_text(const struct iommugrp_config *config, unsigned int index);
 /* The value of the first "key=value" line in a state file's @text, malloc'ed, or NULL. */
 char *state_value(const char *text, const char *key);

@@ -14,10 +14,10 @@
 /* Documented in iommugrp(8); scripts rely on them. */
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_ERROR = 1,	    /* the system could not be read, or reported malformed data */
-	EXIT_USAGE = 2,	    /* bad option, argument, address or policy */
-	EXIT_NOT_FOUND = 3, /* no such group or device */
-	EXIT_REFUSED = 4,   /* a precondition failed: nothing was changed */
+	EXIT_ERROR = 1,	      /* the system could not be read, or reported malformed data */
+	EXIT_USAGE = 2,	      /* bad option, argument, address or policy */
+	EXIT_NOT_FOUND = 3,   /* no such group or device */
+	EXIT_REFUSED = 4,     /* a precondition failed: nothing was changed */
 	EXIT_ROLLED_BACK = 5, /* a step failed; everything was put back as it was */
 	EXIT_INCOMPLETE = 6,  /* a step failed and the rollback did not finish */
 	EXIT_PARTIAL = 7,     /* several groups: some changed, others refused or rolled back */
@@ -68,17 +68,30 @@ int cli_exit_status(const struct cli *cli, int status);
 
 /* columns.c: the one registry of output columns. */
 enum column_id {
-	COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO,
-	COL_SUBSYSTEM, COL_CLASS, COL_CLASSID, COL_ID, COL_VENDOR, COL_MODEL,
-	COL_DRIVER, COL_OVERRIDE, COL_PATH, COL_REASON, COL_COUNT
+	COL_NAME,
+	COL_GROUP,
+	COL_TYPE,
+	COL_DEVICES,
+	COL_VIABLE,
+	COL_VFIO,
+	COL_SUBSYSTEM,
+	COL_CLASS,
+	COL_CLASSID,
+	COL_ID,
+	COL_VENDOR,
+	COL_MODEL,
+	COL_DRIVER,
+	COL_OVERRIDE,
+	COL_PATH,
+	COL_REASON,
+	COL_COUNT
 };
 struct column_set {
 	enum column_id ids[COL_COUNT * 2 + 1];
 	size_t count;
 	int hidden; /* index of a column kept out of the output (JSON's tree needs NAME), or -1 */
 };
-int columns_parse(const char *spec, const struct column_set *defaults,
-		  struct column_set *ret_set);
+int columns_parse(const char *spec, const struct column_set *defaults, struct column_set *ret_set);
 void columns_print_list(FILE *out);
 struct libscols_table *columns_new_table(const struct cli *cli, const struct column_set *set,
 					 const char *json_name, bool tree);
@@ -135,7 +148,7 @@ struct plan_words {
 	const char *already; /* "it is on vfio-pci already" */
 };
 void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const struct plan_words *words);
+		     const struct plan_words *words);
 int worst_status(int a, int b);
 /* Several groups: EXIT_PARTIAL when @status says some failed and others were changed. */
 int partial_status(int status);
@@ -144,8 +157,11 @@ int cli_resolve_groups(struct cli *cli, char **targets, int count,
 void cli_unref_groups(struct iommugrp_group **groups, int count);
 /* --dry-run, the same for every command that changes something. */
 enum { OPT_DRY_RUN = 0x200, OPT_COMMAND_FIRST };
-#define DRY_RUN_OPTION \
-	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Print every sysfs write, in order; change nothing", 0 }
+#define DRY_RUN_OPTION                                                                             \
+	{                                                                                          \
+		"dry-run", OPT_DRY_RUN, NULL, 0,                                                   \
+			"Print every sysfs write, in order; change nothing", 0                     \
+	}
 extern const struct argp_option dry_run_options[];
 error_t parse_dry_run(int key, char *arg, struct argp_state *state);
 typedef int (*group_fn)(struct cli *cli, const void *options, struct iommugrp_group *group,

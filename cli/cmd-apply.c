@@ -15,16 +15,17 @@
 
 enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_UDEV };
 
-static const struct argp_option options[] = {
-	DRY_RUN_OPTION,
-	{ "unbind", OPT_UNBIND, NULL, 0,
-	  "Unbind drivers that are bound where the configuration wants a group changed", 0 },
-	{ "udev", OPT_UDEV, "DEVPATH", 0,
-	  "The udev rule's entry point for the device DEVPATH ($devpath): always exits 0, "
-	  "logs to the kernel log",
-	  0 },
-	{ 0 }
-};
+static const struct argp_option options[] = { DRY_RUN_OPTION,
+					      { "unbind", OPT_UNBIND, NULL, 0,
+						"Unbind drivers that are bound where the "
+						"configuration wants a group changed",
+						0 },
+					      { "udev", OPT_UDEV, "DEVPATH", 0,
+						"The udev rule's entry point for the device "
+						"DEVPATH ($devpath): always exits 0, "
+						"logs to the kernel log",
+						0 },
+					      { 0 } };
 
 static error_t parse_option(int key, char *arg, struct argp_state *state)
 {
@@ -101,18 +102,23 @@ char *hand_over_group_file(struct iommugrp_ctx *ctx, unsigned int number, const 
 		if (asprintf(&why, "no such user or group '%s' for /dev/vfio/%u", bad, number) < 0)
 			why = NULL;
 	} else if (chown(path, uid, gid) < 0) {
-		if (asprintf(&why, "cannot give /dev/vfio/%u to %s%s%s: %s", number, user ? user : "",
-			     user && group ? ":" : "", group ? group : "", strerror(errno)) < 0)
+		if (asprintf(&why, "cannot give /dev/vfio/%u to %s%s%s: %s", number,
+			     user ? user : "", user && group ? ":" : "", group ? group : "",
+			     strerror(errno)) < 0)
 			why = NULL;
 	}
 	return why;
 }
 
 static const struct plan_words vfio_words = {
-	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
+	"hand it to vfio-pci",
+	"handed to vfio-pci",
+	"it is on vfio-pci already",
 };
 static const struct plan_words policy_words = {
-	"set its policy", "policy set", "the policy is set already",
+	"set its policy",
+	"policy set",
+	"the policy is set already",
 };
 
 /* Unbinding takes devices from the host: by hand only with --unbind, never with fallback=none. */
@@ -149,8 +155,8 @@ static int run_change(struct cli *cli, const struct apply_options *o, unsigned i
 	if (refused_here)
 		status = EXIT_REFUSED;
 	else if (strcmp(kind, "vfio") == 0 && !o->dry_run &&
-		 iommugrp_change_get_refusal(change, NULL) == 0 && !iommugrp_change_is_noop(change) &&
-		 cli_load_vfio_pci(cli) < 0)
+		 iommugrp_change_get_refusal(change, NULL) == 0 &&
+		 !iommugrp_change_is_noop(change) && cli_load_vfio_pci(cli) < 0)
 		status = EXIT_ERROR;
 	else
 		status = plan_execute(change, o->dry_run);
@@ -196,7 +202,8 @@ static int apply_group(struct cli *cli, const struct apply_options *o,
 			cli_error("group %u: cannot plan the policy: %s", number, strerror(-r));
 			status = EXIT_ERROR;
 		} else {
-			status = run_change(cli, o, flags, number, change, &policy_words, "policy", j);
+			status = run_change(cli, o, flags, number, change, &policy_words, "policy",
+					    j);
 		}
 		change = iommugrp_change_unref(change);
 	}
@@ -204,9 +211,8 @@ static int apply_group(struct cli *cli, const struct apply_options *o,
 	if (!refusal && status <= EXIT_REFUSED && iommugrp_config_group_wants_vfio(config, index)) {
 		int policy_status = status;
 
-		r = iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ?
-								 IOMMUGRP_FORCE : 0,
-						  &change);
+		r = iommugrp_change_new_vfio_bind(
+			group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0, &change);
 		if (r < 0) {
 			cli_error("group %u: cannot plan the handoff: %s", number, strerror(-r));
 			status = EXIT_ERROR;
@@ -215,9 +221,9 @@ static int apply_group(struct cli *cli, const struct apply_options *o,
 		}
 		if (status == EXIT_OK && !o->dry_run &&
 		    iommugrp_change_get_outcome(change) != IOMMUGRP_OUTCOME_PLANNED) {
-			char *why = hand_over_group_file(cli->ctx, number,
-							 iommugrp_config_group_get_user(config, index),
-							 iommugrp_config_group_get_owner_group(config, index));
+			char *why = hand_over_group_file(
+				cli->ctx, number, iommugrp_config_group_get_user(config, index),
+				iommugrp_config_group_get_owner_group(config, index));
 
 			if (why) {
 				cli_error("group %u: %s", number, why);

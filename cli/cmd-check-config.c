@@ -17,8 +17,7 @@ struct check_options {
 enum { OPT_DIGEST = 0x200 };
 
 static const struct argp_option options[] = {
-	{ "digest", OPT_DIGEST, NULL, 0, "Print only the configuration's digest", 0 },
-	{ 0 }
+	{ "digest", OPT_DIGEST, NULL, 0, "Print only the configuration's digest", 0 }, { 0 }
 };
 
 static error_t parse_option(int key, char *arg, struct argp_state *state)
@@ -57,11 +56,13 @@ static char *describe_change(struct iommugrp_change *change, const char *aim, co
 		drivers = plan_unbound_drivers(change);
 		if (flags & IOMMUGRP_CONFIG_FALLBACK_NONE) {
 			*refused = true;
-			r = asprintf(&text, "refused: %s %s bound and fallback=none forbids unbinding",
+			r = asprintf(&text,
+				     "refused: %s %s bound and fallback=none forbids unbinding",
 				     drivers ? drivers : "a driver", "is");
 		} else {
-			r = asprintf(&text, "would %s, unbinding %s first (fallback=unbind; at boot "
-					    "a driver that is a module is held off instead)",
+			r = asprintf(&text,
+				     "would %s, unbinding %s first (fallback=unbind; at boot "
+				     "a driver that is a module is held off instead)",
 				     aim, drivers ? drivers : "?");
 		}
 		free(drivers);
@@ -91,9 +92,8 @@ static void judge_group(const struct iommugrp_config *config, unsigned int index
 		change = iommugrp_change_unref(change);
 	}
 	if (iommugrp_config_group_wants_vfio(config, index)) {
-		if (iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ?
-								 IOMMUGRP_FORCE : 0,
-						  &change) == 0)
+		if (iommugrp_change_new_vfio_bind(
+			    group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0, &change) == 0)
 			v->vfio = describe_change(change, "hand it to vfio-pci",
 						  "it is on vfio-pci already", flags, &v->refused);
 		iommugrp_change_unref(change);
@@ -151,9 +151,8 @@ static void print_boot_text(const struct boot_check *b)
 		printf("boot pass: none recorded this boot\n");
 		return;
 	}
-	printf("boot pass: this boot, in the %s, configuration %s (%s)\n",
-	       b->where ? b->where : "?", b->config_state ? b->config_state : "?",
-	       b->digest ? b->digest : "?");
+	printf("boot pass: this boot, in the %s, configuration %s (%s)\n", b->where ? b->where : "?",
+	       b->config_state ? b->config_state : "?", b->digest ? b->digest : "?");
 	if (b->initramfs_stale)
 		printf("initramfs: it holds an older configuration (%s): run update-initramfs -u "
 		       "(or mkinitcpio -P)\n",
@@ -171,7 +170,8 @@ static void print_entries_text(const struct iommugrp_config *config)
 		iommugrp_config_get_entry(config, i, &file, &line, &text);
 		printf("%s:%u: %s\n", file, line, text);
 		if (matches == 0)
-			printf("  matches nothing now (fine: the device may be hot-plugged later)\n");
+			printf("  matches nothing now (fine: the device may be hot-plugged "
+			       "later)\n");
 		for (unsigned int k = 0; k < matches; k++) {
 			struct iommugrp_device *d = iommugrp_config_entry_get_match(config, i, k);
 
@@ -262,9 +262,10 @@ static void json_entries(struct json *j, const struct iommugrp_config *config, b
 		json_string(j, "text", text);
 		if (resolved) {
 			json_array_begin(j, "matches");
-			for (unsigned int k = 0; k < iommugrp_config_entry_get_match_count(config, i);
-			     k++) {
-				struct iommugrp_device *d = iommugrp_config_entry_get_match(config, i, k);
+			for (unsigned int k = 0;
+			     k < iommugrp_config_entry_get_match_count(config, i); k++) {
+				struct iommugrp_device *d =
+					iommugrp_config_entry_get_match(config, i, k);
 
 				json_object_begin(j, NULL);
 				char *path = NULL;
@@ -298,15 +299,18 @@ static bool json_groups(struct json *j, const struct iommugrp_config *config)
 
 		judge_group(config, i, &v);
 		json_object_begin(j, NULL);
-		json_uint(j, "group", iommugrp_group_get_number(iommugrp_config_get_group(config, i)));
+		json_uint(j, "group",
+			  iommugrp_group_get_number(iommugrp_config_get_group(config, i)));
 		json_string(j, "entries", iommugrp_config_group_get_entries(config, i));
 		json_bool(j, "vfio", iommugrp_config_group_wants_vfio(config, i));
-		json_string(j, "policy", iommugrp_config_group_get_policy(config, i, &policy) == 0 ?
-						 iommugrp_policy_to_string(policy) :
-						 NULL);
+		json_string(j, "policy",
+			    iommugrp_config_group_get_policy(config, i, &policy) == 0
+				    ? iommugrp_policy_to_string(policy)
+				    : NULL);
 		json_string(j, "user", iommugrp_config_group_get_user(config, i));
 		json_string(j, "owner_group", iommugrp_config_group_get_owner_group(config, i));
-		json_string(j, "fallback", flags & IOMMUGRP_CONFIG_FALLBACK_NONE ? "none" : "unbind");
+		json_string(j, "fallback",
+			    flags & IOMMUGRP_CONFIG_FALLBACK_NONE ? "none" : "unbind");
 		json_bool(j, "force", flags & IOMMUGRP_CONFIG_FORCE);
 		json_string(j, "refusal", iommugrp_config_group_get_refusal(config, i));
 		json_string(j, "policy_plan", v.policy);
@@ -377,8 +381,9 @@ static int check(struct cli *cli, const struct check_options *o)
 	} else {
 		unsigned int files = iommugrp_config_get_file_count(config);
 
-		printf("configuration: %s", files ? "" : "none (no /etc/iommugrp.conf, no "
-							  "/etc/iommugrp.d/*.conf)");
+		printf("configuration: %s", files ? ""
+						  : "none (no /etc/iommugrp.conf, no "
+						    "/etc/iommugrp.d/*.conf)");
 		for (unsigned int i = 0; i < files; i++)
 			printf("%s%s", i ? ", " : "", iommugrp_config_get_file(config, i));
 		printf("\ndigest: %s\n", iommugrp_config_get_digest(config));

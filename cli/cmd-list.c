@@ -11,10 +11,10 @@ static const struct column_set list_defaults = {
 
 /* JSON gets every column unless -o says otherwise: a stable schema for scripts. */
 static const struct column_set json_defaults = {
-	{ COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO, COL_SUBSYSTEM,
-	  COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR, COL_MODEL, COL_DRIVER, COL_OVERRIDE,
-	  COL_PATH },
-	15, -1
+	{ COL_NAME, COL_GROUP, COL_TYPE, COL_DEVICES, COL_VIABLE, COL_VFIO, COL_SUBSYSTEM, COL_ID,
+	  COL_CLASSID, COL_CLASS, COL_VENDOR, COL_MODEL, COL_DRIVER, COL_OVERRIDE, COL_PATH },
+	15,
+	-1
 };
 
 static bool has_column(const struct column_set *set, enum column_id id)
@@ -102,8 +102,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	if (n < 0)
 		return EXIT_ERROR;
 	if (n == 0)
-		fprintf(stderr, "%s: no IOMMU groups: the IOMMU is off or absent "
-				"(see 'iommugrp status')\n",
+		fprintf(stderr,
+			"%s: no IOMMU groups: the IOMMU is off or absent "
+			"(see 'iommugrp status')\n",
 			program_invocation_short_name);
 	/* REASON replays every group: read the whole topology once, not per group */
 	if (has_column(&set, COL_REASON) && iommugrp_topology_scan(cli->ctx) < 0)

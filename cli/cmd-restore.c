@@ -7,7 +7,8 @@
 #include "cli.h"
 
 static const struct plan_words words = {
-	"return it to its journalled state", "returned to its journalled state",
+	"return it to its journalled state",
+	"returned to its journalled state",
 	"it is in its journalled state already",
 };
 
@@ -17,7 +18,8 @@ static int restore_group(struct cli *cli, bool dry_run, unsigned int number, str
 	int status, r = iommugrp_change_new_restore(cli->ctx, number, &change);
 
 	if (r == -ENOENT) {
-		cli_error("the journal /run/iommugrp/group-%u.journal is for group %u, which does not "
+		cli_error("the journal /run/iommugrp/group-%u.journal is for group %u, which does "
+			  "not "
 			  "exist now (hardware changed?): nothing done; remove the file",
 			  number, number);
 		return EXIT_REFUSED;
@@ -79,7 +81,8 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 		printf("nothing to restore: no interrupted operation\n");
 	}
 	for (int i = 0; i < n; i++)
-		status = worst_status(status, restore_group(cli, dry_run, groups[i], cli->json ? &j : NULL));
+		status = worst_status(status, restore_group(cli, dry_run, groups[i],
+							    cli->json ? &j : NULL));
 	if (cli->json) {
 		json_array_end(&j);
 		json_end(&j);

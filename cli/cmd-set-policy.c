@@ -72,8 +72,7 @@ static void print_text(struct iommugrp_group *group, const char *policy, bool dr
 		       expected && strcmp(expected, policy) ? ")" : "");
 		plan_print_steps(stdout, change);
 	} else if (plan_outcome(change) == IOMMUGRP_OUTCOME_DONE) {
-		printf("group %u: %s -> %s\n", number, old,
-		       iommugrp_change_get_new_type(change));
+		printf("group %u: %s -> %s\n", number, old, iommugrp_change_get_new_type(change));
 		plan_print_steps(stdout, change);
 	}
 }
@@ -102,8 +101,9 @@ static void refuse_unbind(struct cli *cli, struct iommugrp_group *group, const c
 {
 	char *drivers = plan_unbound_drivers(change), *reason = NULL;
 
-	if (asprintf(&reason, "the kernel changes the policy only with these drivers unbound: %s; "
-			      "pass --unbind to let iommugrp unbind and rebind them",
+	if (asprintf(&reason,
+		     "the kernel changes the policy only with these drivers unbound: %s; "
+		     "pass --unbind to let iommugrp unbind and rebind them",
 		     drivers ? drivers : "?") < 0)
 		reason = NULL;
 	if (cli->json) {
@@ -138,7 +138,8 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 	if (r < 0)
 		return cli_target_error(cli, target, r);
 	if (named && iommugrp_group_get_device_count(group) > 1 && !cli->json)
-		fprintf(stderr, "%s: %s is one of %d devices of group %u: the policy is the group's\n",
+		fprintf(stderr,
+			"%s: %s is one of %d devices of group %u: the policy is the group's\n",
 			program_invocation_short_name, iommugrp_device_get_name(named),
 			iommugrp_group_get_device_count(group), iommugrp_group_get_number(group));
 	r = iommugrp_change_new_policy_flags(group, policy, o->force ? IOMMUGRP_FORCE : 0, &change);
@@ -152,7 +153,8 @@ static int run(struct cli *cli, const struct set_policy_options *o, const char *
 	} else {
 		status = plan_execute(change, o->dry_run);
 		if (cli->json)
-			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change, NULL);
+			print_json(group, iommugrp_policy_to_string(policy), o->dry_run, change,
+				   NULL);
 		else
 			print_text(group, iommugrp_policy_to_string(policy), o->dry_run, change);
 		plan_report(change);
@@ -176,10 +178,12 @@ int cmd_set_policy(struct cli *cli, int argc, char **argv)
 	const struct command_spec spec = {
 		.args_doc = "TARGET POLICY",
 		.doc = "Switch the DMA policy of the IOMMU group holding TARGET.\v"
-		       "POLICY: identity (passthrough), DMA (strict), DMA-FQ (lazy), auto (default: "
+		       "POLICY: identity (passthrough), DMA (strict), DMA-FQ (lazy), auto "
+		       "(default: "
 		       "the boot-time policy); case does not matter.\n"
 		       "Exit status: 0 done or nothing to do, 2 usage, 3 no such target, 4 refused "
-		       "(nothing changed), 5 failed and rolled back, 6 failed, rollback incomplete.",
+		       "(nothing changed), 5 failed and rolled back, 6 failed, rollback "
+		       "incomplete.",
 		.min_args = 2,
 		.max_args = 2,
 		.cli = cli,

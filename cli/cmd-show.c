@@ -12,13 +12,13 @@ static const struct column_set show_defaults = {
 
 /* Device fields in JSON: the list columns that describe a device. */
 static const enum column_id json_device_columns[] = {
-	COL_NAME, COL_SUBSYSTEM, COL_ID, COL_CLASSID, COL_CLASS, COL_VENDOR,
-	COL_MODEL, COL_DRIVER, COL_OVERRIDE, COL_VFIO, COL_PATH, COL_REASON,
+	COL_NAME,  COL_SUBSYSTEM, COL_ID,	COL_CLASSID, COL_CLASS, COL_VENDOR,
+	COL_MODEL, COL_DRIVER,	  COL_OVERRIDE, COL_VFIO,    COL_PATH,	COL_REASON,
 };
 
 static const char *const json_device_keys[] = {
-	"name", "subsystem", "id", "classid", "class", "vendor",
-	"model", "driver", "override", "vfio", "path", "reason",
+	"name",	 "subsystem", "id",	  "classid", "class", "vendor",
+	"model", "driver",    "override", "vfio",    "path",  "reason",
 };
 
 static void explain_device(FILE *out, struct iommugrp_device *device)
@@ -37,16 +37,19 @@ static void explain_device(FILE *out, struct iommugrp_device *device)
 		fprintf(out, "  %s: no driver: keeps the group viable\n", name);
 		break;
 	case IOMMUGRP_VFIO_BRIDGE:
-		fprintf(out, "  %s: bridge (%s): stays on the host, keeps the group viable\n",
-			name, driver ? driver : "no driver");
+		fprintf(out, "  %s: bridge (%s): stays on the host, keeps the group viable\n", name,
+			driver ? driver : "no driver");
 		break;
 	case IOMMUGRP_VFIO_MANAGED_DMA:
-		fprintf(out, "  %s: %s manages DMA itself (driver_managed_dma): keeps the group viable\n",
+		fprintf(out,
+			"  %s: %s manages DMA itself (driver_managed_dma): keeps the group "
+			"viable\n",
 			name, driver);
 		break;
 	case IOMMUGRP_VFIO_KERNEL_DRIVER:
-		fprintf(out, "  %s: bound to %s, a kernel driver that owns the group's DMA: "
-			     "NOT viable until it is unbound\n",
+		fprintf(out,
+			"  %s: bound to %s, a kernel driver that owns the group's DMA: "
+			"NOT viable until it is unbound\n",
 			name, driver);
 		break;
 	}
@@ -65,8 +68,8 @@ static void print_users_text(struct iommugrp_group *group)
 		unsigned int pid;
 
 		iommugrp_group_get_user(group, (unsigned)i, &pid, &comm, &file);
-		printf("  %s process %u (%s) holds %s open\n", i ? "        " : "users:  ", pid, comm,
-		       file);
+		printf("  %s process %u (%s) holds %s open\n", i ? "        " : "users:  ", pid,
+		       comm, file);
 	}
 }
 
@@ -105,9 +108,9 @@ static void print_regions_text(FILE *out, struct iommugrp_group *group)
 		iommugrp_group_get_region(group, (unsigned)i, &start, &end, &type);
 		fprintf(out, "  0x%016" PRIx64 "-0x%016" PRIx64 " %s%s\n", start, end,
 			iommugrp_region_type_to_string(type),
-			type == IOMMUGRP_REGION_DIRECT ?
-				" (RMRR: firmware DMA; since 6.6 the kernel refuses VFIO for this group)" :
-				"");
+			type == IOMMUGRP_REGION_DIRECT ? " (RMRR: firmware DMA; since 6.6 the "
+							 "kernel refuses VFIO for this group)"
+						       : "");
 	}
 }
 
@@ -142,8 +145,8 @@ static void print_config_text(struct cli *cli, struct iommugrp_group *group)
 	free(boot);
 }
 
-static int print_text(struct cli *cli, const struct column_set *set,
-		      struct iommugrp_group *group, struct iommugrp_device *named)
+static int print_text(struct cli *cli, const struct column_set *set, struct iommugrp_group *group,
+		      struct iommugrp_device *named)
 {
 	const char *type = NULL, *name = iommugrp_group_get_name(group);
 	struct iommugrp_device *device = NULL;
@@ -233,8 +236,7 @@ static void json_config(struct cli *cli, struct json *j, struct iommugrp_group *
 	free(boot);
 }
 
-static int print_json(struct cli *cli, struct iommugrp_group *group,
-		      struct iommugrp_device *named)
+static int print_json(struct cli *cli, struct iommugrp_group *group, struct iommugrp_device *named)
 {
 	struct iommugrp_device *device = NULL;
 	const char *type = NULL;
@@ -301,7 +303,8 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 			status = cli_target_error(cli, args[0], r);
 	}
 	if (status == EXIT_OK)
-		status = cli->json ? print_json(cli, group, named) : print_text(cli, &set, group, named);
+		status = cli->json ? print_json(cli, group, named)
+				   : print_text(cli, &set, group, named);
 	iommugrp_device_unref(named);
 	iommugrp_group_unref(group);
 	free(args);

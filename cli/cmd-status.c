@@ -33,7 +33,8 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 	if (st->release_err < 0)
 		st->release = NULL;
 	st->rules_ok = iommugrp_kernel_get_type_rules(ctx, &st->rules) == 0;
-	st->patched = iommugrp_kernel_check_claim_patch(ctx) == 1; /* unreadable: a problem, exit 1 */
+	st->patched = iommugrp_kernel_check_claim_patch(ctx) ==
+		      1; /* unreadable: a problem, exit 1 */
 	st->policy_ok = iommugrp_kernel_get_boot_policy(ctx, &st->policy, &st->policy_source) == 0;
 	st->vfio_ok = iommugrp_vfio_pci_get_state(ctx, &st->vfio) == 0;
 	st->n_interrupted = iommugrp_get_interrupted(ctx, &st->interrupted);
@@ -60,8 +61,10 @@ static void print_iommu_text(const struct status *st)
 {
 	if (st->groups <= 0) {
 		printf("IOMMU: not active: the kernel has no IOMMU groups\n"
-		       "  enable the IOMMU in firmware (Intel VT-d, AMD-Vi) and on the kernel command line:\n"
-		       "  intel_iommu=on (Intel), amd_iommu=on (AMD, usually on once firmware enables it)\n");
+		       "  enable the IOMMU in firmware (Intel VT-d, AMD-Vi) and on the kernel "
+		       "command line:\n"
+		       "  intel_iommu=on (Intel), amd_iommu=on (AMD, usually on once firmware "
+		       "enables it)\n");
 		return;
 	}
 	printf("IOMMU: active, %d group%s, %d unit%s", st->groups, st->groups == 1 ? "" : "s",
@@ -87,7 +90,8 @@ static void print_text(const struct status *st)
 		printf("boot policy: unknown (the kernel command line does not set it, and "
 		       "/boot/config-%s is missing or has no CONFIG_IOMMU_DEFAULT_* line)\n",
 		       st->release ? st->release : "RELEASE");
-	printf("vfio-pci: %s\n", st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : "unknown");
+	printf("vfio-pci: %s\n",
+	       st->vfio_ok ? iommugrp_module_state_to_string(st->vfio) : "unknown");
 	if (st->n_interrupted < 0)
 		printf("interrupted operations: unknown (cannot look in /run/iommugrp: %s)\n",
 		       strerror(-st->n_interrupted));
@@ -159,8 +163,9 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	if (st.release_err == -ENOENT)
 		cli_warning("%s/proc/sys/kernel/osrelease is missing: the kernel release, its "
 			    "type-change rules and what depends on them are unknown",
-			    strcmp(iommugrp_get_sysroot(cli->ctx), "/") ? iommugrp_get_sysroot(cli->ctx)
-								   : "");
+			    strcmp(iommugrp_get_sysroot(cli->ctx), "/")
+				    ? iommugrp_get_sysroot(cli->ctx)
+				    : "");
 	if (st.n_interrupted < 0)
 		cli_warning("could not look for interrupted operations in /run/iommugrp: %s",
 			    strerror(-st.n_interrupted));

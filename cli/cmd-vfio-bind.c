@@ -126,7 +126,9 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o,
 }
 
 static const struct plan_words words = {
-	"hand it to vfio-pci", "handed to vfio-pci", "it is on vfio-pci already",
+	"hand it to vfio-pci",
+	"handed to vfio-pci",
+	"it is on vfio-pci already",
 };
 
 /* --save: "vfio=yes" with the owner and force the handoff had, so every boot repeats it. */
@@ -163,7 +165,8 @@ static int bind_group(struct cli *cli, const void *opts, struct iommugrp_group *
 	if (status == EXIT_OK && !o->dry_run) {
 		nfiles = iommugrp_group_get_vfio_files(group, &files);
 		if (nfiles < 0) {
-			cli_error("group %u: cannot list its VFIO files: %s", number, strerror(-nfiles));
+			cli_error("group %u: cannot list its VFIO files: %s", number,
+				  strerror(-nfiles));
 			status = EXIT_ERROR;
 			nfiles = 0;
 		} else {

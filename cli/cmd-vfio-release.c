@@ -6,7 +6,9 @@
 #include "boot.h"
 
 static const struct plan_words words = {
-	"give it back to its drivers", "given back to its drivers", "it is not on vfio-pci",
+	"give it back to its drivers",
+	"given back to its drivers",
+	"it is not on vfio-pci",
 };
 
 static int release_group(struct cli *cli, const void *options, struct iommugrp_group *group,
@@ -24,11 +26,11 @@ static int release_group(struct cli *cli, const void *options, struct iommugrp_g
 	}
 	status = plan_execute(change, dry_run);
 	if (!iommugrp_change_has_record(change) && !cli->json &&
-	    plan_outcome(change) != IOMMUGRP_OUTCOME_REFUSED &&
-	    !iommugrp_change_is_noop(change))
-		fprintf(stderr, "%s: group %u: no record of the drivers before vfio-bind (bound by "
-				"another tool?): clearing the overrides and letting the kernel choose "
-				"the drivers\n",
+	    plan_outcome(change) != IOMMUGRP_OUTCOME_REFUSED && !iommugrp_change_is_noop(change))
+		fprintf(stderr,
+			"%s: group %u: no record of the drivers before vfio-bind (bound by "
+			"another tool?): clearing the overrides and letting the kernel choose "
+			"the drivers\n",
 			program_invocation_short_name, number);
 	if (j) {
 		json_object_begin(j, NULL);

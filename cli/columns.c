@@ -56,8 +56,7 @@ static int column_by_name(const char *name, size_t len)
 }
 
 /* "A,B" replaces the defaults, "+A,B" adds to them (as lsblk does). */
-int columns_parse(const char *spec, const struct column_set *defaults,
-		  struct column_set *ret_set)
+int columns_parse(const char *spec, const struct column_set *defaults, struct column_set *ret_set)
 {
 	struct column_set set = { .count = 0, .hidden = -1 };
 	const char *p = spec;

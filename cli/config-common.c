@@ -171,20 +171,20 @@ int config_save_group(struct cli *cli, struct iommugrp_group *group, const char 
 	}
 	if (r == 0 && saved && !cli->json)
 		printf("group %u: %s '%s' %s /etc/iommugrp.d/90-saved.conf\n", number,
-		       dry_run ? (actions ? "would save" : "would remove") :
-				 (actions ? "saved" : "removed"),
+		       dry_run ? (actions ? "would save" : "would remove")
+			       : (actions ? "saved" : "removed"),
 		       actions ? actions : kind, actions ? "in" : "from");
 	if (r == 0 && saved == 0)
 		cli_error("group %u: no PCI endpoint to name in a saved entry", number);
 	return r < 0 || saved == 0 ? EXIT_ERROR : EXIT_OK;
 }
 
-const struct argp_option dry_run_save_options[] = {
-	DRY_RUN_OPTION,
-	{ "save", OPT_COMMAND_FIRST, NULL, 0,
-	  "Also remove the group's entry from /etc/iommugrp.d/90-saved.conf", 0 },
-	{ 0 }
-};
+const struct argp_option dry_run_save_options[] = { DRY_RUN_OPTION,
+						    { "save", OPT_COMMAND_FIRST, NULL, 0,
+						      "Also remove the group's entry from "
+						      "/etc/iommugrp.d/90-saved.conf",
+						      0 },
+						    { 0 } };
 
 error_t parse_dry_run_save(int key, char *arg, struct argp_state *state)
 {
@@ -225,7 +225,8 @@ char *config_entries_for_group(struct iommugrp_ctx *ctx, struct iommugrp_group *
 		iommugrp_config_get_entry(config, i, &file, &line, NULL);
 		char *joined = NULL;
 
-		if (asprintf(&joined, "%s%s%s:%u", list ? list : "", list ? ", " : "", file, line) < 0)
+		if (asprintf(&joined, "%s%s%s:%u", list ? list : "", list ? ", " : "", file, line) <
+		    0)
 			break;
 		free(list);
 		list = joined;
@@ -323,8 +324,8 @@ void status_boot_json(struct json *j, struct iommugrp_ctx *ctx)
 			continue;
 		json_object_begin(j, NULL);
 		json_uint(j, "group", number);
-		for (const char *const *key = (const char *const[]){ "entry", "action", "outcome",
-								      "reason", NULL };
+		for (const char *const *key =
+			     (const char *const[]){ "entry", "action", "outcome", "reason", NULL };
 		     *key; key++) {
 			value = state_value(text, *key);
 			json_string(j, *key, value);

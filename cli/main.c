@@ -171,8 +171,9 @@ static error_t parse_main(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child main_children[] = { { &common_argp, 0, NULL, 0 }, { 0 } };
-static const struct argp main_argp = { NULL, parse_main, "[COMMAND [ARG...]]", main_doc,
-				       main_children, help_filter, NULL };
+static const struct argp main_argp = { NULL,	 parse_main,	"[COMMAND [ARG...]]",
+				       main_doc, main_children, help_filter,
+				       NULL };
 
 struct positional {
 	const struct command_spec *spec;
@@ -215,8 +216,9 @@ int cli_parse(const struct command_spec *spec, int argc, char **argv, char ***re
 		{ spec->options ? &own : NULL, 0, NULL, 0 },
 		{ 0 },
 	};
-	const struct argp argp = { NULL, parse_positional, spec->args_doc, spec->doc,
-				   children, NULL, NULL };
+	const struct argp argp = { NULL,      parse_positional, spec->args_doc,
+				   spec->doc, children,		NULL,
+				   NULL };
 	struct positional pos = { .spec = spec };
 
 	pos.args = calloc((size_t)argc + 1, sizeof(char *));
@@ -253,12 +255,13 @@ void cli_warning(const char *format, ...)
 	va_end(args);
 }
 
-static void log_to_stderr(void *data, int priority, const char *file, int line,
-			  const char *fn, const char *format, va_list args)
+static void log_to_stderr(void *data, int priority, const char *file, int line, const char *fn,
+			  const char *format, va_list args)
 {
-	const char *level = priority <= LOG_ERR ? "error" :
-			    priority == LOG_WARNING ? "warning" :
-			    priority <= LOG_INFO ? "info" : "debug";
+	const char *level = priority <= LOG_ERR	      ? "error"
+			    : priority == LOG_WARNING ? "warning"
+			    : priority <= LOG_INFO    ? "info"
+						      : "debug";
 
 	(void)data;
 	fprintf(stderr, "%s: %s: ", program_invocation_short_name, level);
@@ -292,7 +295,8 @@ int cli_load_vfio_pci(const struct cli *cli)
 	if (r == -ENOENT)
 		cli_error("vfio-pci is neither loaded, built in nor installed as a module");
 	else if (r == -EPERM)
-		cli_error("vfio-pci is blacklisted (modprobe.d): remove the blacklist entry to use it");
+		cli_error("vfio-pci is blacklisted (modprobe.d): remove the blacklist entry to use "
+			  "it");
 	else if (r == -EOPNOTSUPP)
 		cli_error("cannot load modules into the kernel of another root (%s)",
 			  iommugrp_get_sysroot(cli->ctx));
@@ -319,11 +323,13 @@ int cli_target_error(const struct cli *cli, const char *target, int r)
 	switch (r) {
 	case -EINVAL:
 		if (looks_like_pci_address(target))
-			cli_error("'%s' is not a PCI address: expected [DOMAIN:]BUS:DEVICE.FUNCTION "
+			cli_error("'%s' is not a PCI address: expected "
+				  "[DOMAIN:]BUS:DEVICE.FUNCTION "
 				  "in hex, like 0000:01:00.0 or 01:00.0",
 				  target);
 		else
-			cli_error("'%s' is not a group number, PCI address, device name or sysfs path",
+			cli_error("'%s' is not a group number, PCI address, device name or sysfs "
+				  "path",
 				  target);
 		return EXIT_USAGE;
 	case -ENOENT:
@@ -336,8 +342,8 @@ int cli_target_error(const struct cli *cli, const char *target, int r)
 	case -EBADMSG:
 		if (problems > 0)
 			iommugrp_get_problem(cli->ctx, problems - 1, NULL, NULL, &why);
-		cli_error("%s: sysfs is inconsistent about this device%s%s", target, why ? ": " : "",
-			  why ? why : "");
+		cli_error("%s: sysfs is inconsistent about this device%s%s", target,
+			  why ? ": " : "", why ? why : "");
 		return EXIT_ERROR;
 	default:
 		cli_error("%s: %s", target, strerror(-r));

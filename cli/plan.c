@@ -24,8 +24,8 @@ static const char *step_verb(enum iommugrp_step_kind kind)
 	return "?";
 }
 
-static const char *step_note(enum iommugrp_step_kind kind, const char *device,
-			     const char *driver, const char *value)
+static const char *step_note(enum iommugrp_step_kind kind, const char *device, const char *driver,
+			     const char *value)
 {
 	static char note[256];
 
@@ -47,9 +47,11 @@ static const char *step_note(enum iommugrp_step_kind kind, const char *device,
 		break;
 	case IOMMUGRP_STEP_PROBE:
 		if (driver)
-			snprintf(note, sizeof(note), "probe %s, check it is bound to %s", device, driver);
+			snprintf(note, sizeof(note), "probe %s, check it is bound to %s", device,
+				 driver);
 		else
-			snprintf(note, sizeof(note), "probe %s, let the kernel choose its driver", device);
+			snprintf(note, sizeof(note), "probe %s, let the kernel choose its driver",
+				 device);
 		break;
 	}
 	return note;
@@ -178,8 +180,9 @@ static const char *leftover_hint(const struct iommugrp_change *change)
 {
 	const char *leftover = iommugrp_change_get_leftover(change);
 
-	return leftover && strstr(leftover, "the journal is kept") ?
-		       "run 'iommugrp restore' again once the cause is fixed" : NULL;
+	return leftover && strstr(leftover, "the journal is kept") ? "run 'iommugrp restore' again "
+								     "once the cause is fixed"
+								   : NULL;
 }
 
 /* @cli_refusal: a refusal the tool made itself (e.g. unbinding not allowed), or NULL. */
@@ -187,8 +190,8 @@ void plan_json(struct json *j, struct iommugrp_change *change, const char *cli_r
 {
 	char *reason = cli_refusal ? strdup(cli_refusal) : refusal_text(change);
 
-	json_string(j, "outcome", cli_refusal ? "refused"
-					      : iommugrp_outcome_to_string(plan_outcome(change)));
+	json_string(j, "outcome",
+		    cli_refusal ? "refused" : iommugrp_outcome_to_string(plan_outcome(change)));
 	json_string(j, "old_type", iommugrp_change_get_old_type(change));
 	json_string(j, "expected_type", iommugrp_change_get_expected_type(change));
 	json_string(j, "new_type", iommugrp_change_get_new_type(change));
@@ -235,7 +238,8 @@ void plan_report(struct iommugrp_change *change)
 				line += len + (line[len] == '\n');
 			}
 		} else {
-			cli_error("refused, nothing was changed: %s", reason ? reason : "unknown reason");
+			cli_error("refused, nothing was changed: %s",
+				  reason ? reason : "unknown reason");
 		}
 		break;
 	case IOMMUGRP_OUTCOME_ROLLED_BACK:
@@ -289,7 +293,7 @@ enum iommugrp_outcome plan_outcome(struct iommugrp_change *change)
 }
 
 void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
-		       const struct plan_words *words)
+		     const struct plan_words *words)
 {
 	switch (plan_outcome(change)) {
 	case IOMMUGRP_OUTCOME_UNCHANGED:
@@ -328,7 +332,8 @@ int cli_resolve_groups(struct cli *cli, char **targets, int count,
 	for (int i = 0; i < count; i++) {
 		struct iommugrp_group *group = NULL;
 		struct iommugrp_device *named = NULL;
-		int r = iommugrp_group_new_from_target(cli->ctx, targets[i], &group, &named), dup = 0;
+		int r = iommugrp_group_new_from_target(cli->ctx, targets[i], &group, &named),
+		    dup = 0;
 
 		if (r < 0) {
 			for (int k = 0; k < n; k++)
@@ -337,8 +342,9 @@ int cli_resolve_groups(struct cli *cli, char **targets, int count,
 			return cli_target_error(cli, targets[i], r);
 		}
 		if (named && iommugrp_group_get_device_count(group) > 1 && !cli->json)
-			fprintf(stderr, "%s: %s is one of %d devices of group %u: the whole group "
-					"is the unit of work\n",
+			fprintf(stderr,
+				"%s: %s is one of %d devices of group %u: the whole group "
+				"is the unit of work\n",
 				program_invocation_short_name, iommugrp_device_get_name(named),
 				iommugrp_group_get_device_count(group),
 				iommugrp_group_get_number(group));

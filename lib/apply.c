@@ -36,8 +36,8 @@ static int lock_group(struct iommugrp_change *change, char **ret_reason)
 		r = errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (r < 0 && r != -EAGAIN)
 		*ret_reason = strdup_printf("/%s/%s: %s", "run/iommugrp", name,
-					    r == -ELOOP || r == -EINVAL ? "not a regular file" :
-									  strerror(-r));
+					    r == -ELOOP || r == -EINVAL ? "not a regular file"
+									: strerror(-r));
 	if (r == 0)
 		journal_remove_stale(dirfd, change->group->number);
 	close(dirfd);
@@ -108,8 +108,8 @@ static const char *type_errno_hint(int error)
 	}
 }
 
-static char *describe_write_error(const char *who, const char *value, const char *path,
-				  int error, const char *kernel, const char *hint)
+static char *describe_write_error(const char *who, const char *value, const char *path, int error,
+				  const char *kernel, const char *hint)
 {
 	bool newline = strcmp(value, "\n") == 0;
 
@@ -159,7 +159,8 @@ static int write_type(struct iommugrp_change *change, const char *path, const ch
 	}
 	now = read_type(change);
 	if (expect && !streq_ptr(now, expect)) {
-		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads '%s', "
+		*ret_error = strdup_printf("%s: the kernel accepted '%s' but the type now reads "
+					   "'%s', "
 					   "not '%s' (it falls back to DMA when it cannot set up "
 					   "the domain)",
 					   who, value, now ? now : "(unreadable)", expect);
@@ -252,9 +253,9 @@ static int rebind(struct iommugrp_change *change, const struct step *s, char **r
 	if (was && !streq_ptr(now, was->override)) {
 		char *path = path_join(s->devpath, "driver_override");
 
-		r = path ? write_checked(change, s->device, path, was->override ? was->override : "\n",
-					 NULL, ret_error) :
-			   -ENOMEM;
+		r = path ? write_checked(change, s->device, path,
+					 was->override ? was->override : "\n", NULL, ret_error)
+			 : -ENOMEM;
 		free(path);
 	}
 	/* The unbind may never have happened (its write failed, or it did nothing). */
@@ -284,7 +285,8 @@ static int undo_type(struct iommugrp_change *change, const struct step *s, char 
 	if (as_found)
 		return 0;
 	if (!is_restorable_type(change->old_type)) {
-		*ret_error = strdup_printf("group %u: the type was '%s', which cannot be written back",
+		*ret_error = strdup_printf("group %u: the type was '%s', which cannot be written "
+					   "back",
 					   change->group->number, change->old_type);
 		return -EINVAL;
 	}
@@ -350,7 +352,8 @@ static void fail(struct iommugrp_change *change, int r)
 {
 	log_err(change->group->ctx, "%s", change->error ? change->error : strerror(-r));
 	if (change->no_rollback) {
-		append_leftover(change, "the journal is kept for another try once the cause is fixed");
+		append_leftover(change, "the journal is kept for another try once the cause is "
+					"fixed");
 		change->outcome = IOMMUGRP_OUTCOME_INCOMPLETE;
 	} else {
 		roll_back(change);
@@ -403,12 +406,16 @@ static int apply_locked(struct iommugrp_change *change)
 	if (r < 0)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_CHANGED, NULL, r,
 					"group %u changed since it was planned: plan again",
-				     change->group->number) < 0 ? -ENOMEM : r;
+					change->group->number) < 0
+			       ? -ENOMEM
+			       : r;
 	change->record->done = 0;
 	r = journal_write(change->group->ctx, change->journal_path, change->record);
 	if (r < 0)
 		return change_refuse(change, r, "cannot write the journal /%s: %s",
-				     change->journal_path, strerror(-r)) < 0 ? -ENOMEM : r;
+				     change->journal_path, strerror(-r)) < 0
+			       ? -ENOMEM
+			       : r;
 	r = run_steps(change);
 	finish_journal(change);
 	return r;
@@ -435,7 +442,9 @@ static int drop_record_locked(struct iommugrp_change *change)
 
 	if (r < 0)
 		return change_refuse(change, r, "group %u changed since it was planned: plan again",
-				     change->group->number) < 0 ? -ENOMEM : r;
+				     change->group->number) < 0
+			       ? -ENOMEM
+			       : r;
 	journal_remove(change->group->ctx, change->drop_record_path);
 	change->outcome = IOMMUGRP_OUTCOME_UNCHANGED;
 	return 0;

@@ -38,8 +38,8 @@ int change_new(struct iommugrp_group *group, const char *operation,
  * The first refusal's errno and code count; every reason is kept, one a line,
  * so all are said at once.
  */
-int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
-		     const char *device, int error, const char *format, ...)
+int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code, const char *device,
+		     int error, const char *format, ...)
 {
 	char *reason = NULL, *joined;
 	va_list args;
@@ -116,8 +116,7 @@ static char *current_override_value(struct iommugrp_change *change, const char *
 
 /* @value: the type for WRITE_TYPE, the override ("\n" clears) for WRITE_OVERRIDE. */
 int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind,
-		    const char *device, const char *devpath, const char *driver,
-		    const char *value)
+		    const char *device, const char *devpath, const char *driver, const char *value)
 {
 	struct step *bigger = realloc(change->steps, (change->n_steps + 1) * sizeof(*bigger));
 	bool failed = false;
@@ -136,15 +135,16 @@ int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind
 	if (devpath && !s->bus)
 		return -ENOMEM;
 	s->path = step_path(change, s);
-	s->value = strdup_or_null(kind == IOMMUGRP_STEP_WRITE_TYPE ||
-				       kind == IOMMUGRP_STEP_WRITE_OVERRIDE ? value : device,
-			       &failed);
+	s->value = strdup_or_null(
+		kind == IOMMUGRP_STEP_WRITE_TYPE || kind == IOMMUGRP_STEP_WRITE_OVERRIDE ? value
+											 : device,
+		&failed);
 	if (kind == IOMMUGRP_STEP_WRITE_OVERRIDE)
 		s->old_value = current_override_value(change, device);
 	return failed || !s->path || !s->value ||
-			       (kind == IOMMUGRP_STEP_WRITE_OVERRIDE && !s->old_value) ?
-		       -ENOMEM :
-		       0;
+			       (kind == IOMMUGRP_STEP_WRITE_OVERRIDE && !s->old_value)
+		       ? -ENOMEM
+		       : 0;
 }
 
 static bool has_capabilities(void)
@@ -163,8 +163,7 @@ int change_refuse_without_capabilities(struct iommugrp_change *change, const cha
 	if (has_capabilities())
 		return 0;
 	return change_refuse_as(change, IOMMUGRP_REFUSAL_PRIVILEGES, NULL, -EACCES,
-				"%s needs CAP_SYS_ADMIN and CAP_SYS_RAWIO: run as root",
-			     what);
+				"%s needs CAP_SYS_ADMIN and CAP_SYS_RAWIO: run as root", what);
 }
 
 /* The refusal names what is wrong with the journal; nothing is done until it is removed. */
@@ -195,9 +194,10 @@ int change_refuse_if_in_use(struct iommugrp_change *change, const char *what)
 		return 0;
 	iommugrp_group_get_user(group, 0, &pid, &comm, &file);
 	return change_refuse_as(change, IOMMUGRP_REFUSAL_IN_USE, NULL, -EBUSY,
-			     "group %u is in use: process %u (%s) holds %s open; stop it (or its "
-			     "VM) before %s",
-			     group->number, pid, comm, file, what);
+				"group %u is in use: process %u (%s) holds %s open; stop it (or "
+				"its "
+				"VM) before %s",
+				group->number, pid, comm, file, what);
 }
 
 static void step_free(struct step *s)
@@ -242,8 +242,7 @@ EXPORT struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *cha
 	return NULL;
 }
 
-EXPORT int iommugrp_change_get_refusal(const struct iommugrp_change *change,
-				       const char **ret_reason)
+EXPORT int iommugrp_change_get_refusal(const struct iommugrp_change *change, const char **ret_reason)
 {
 	if (ret_reason)
 		*ret_reason = change->refusal_reason;

@@ -8,12 +8,12 @@
 
 struct step {
 	enum iommugrp_step_kind kind;
-	char *device;  /* device name; NULL for type writes */
-	char *devpath; /* device's sysfs dir, relative to the sysroot */
-	char *bus;     /* the device's bus directory: sys/bus/pci, sys/bus/platform */
-	char *driver;  /* UNBIND, BIND: the driver; PROBE: the driver expected (NULL: any) */
-	char *path;    /* the file written, relative to the sysroot */
-	char *value;   /* what is written */
+	char *device;	 /* device name; NULL for type writes */
+	char *devpath;	 /* device's sysfs dir, relative to the sysroot */
+	char *bus;	 /* the device's bus directory: sys/bus/pci, sys/bus/platform */
+	char *driver;	 /* UNBIND, BIND: the driver; PROBE: the driver expected (NULL: any) */
+	char *path;	 /* the file written, relative to the sysroot */
+	char *value;	 /* what is written */
 	char *old_value; /* WRITE_OVERRIDE: the override before ("\n": none) */
 	/* Written: the write was made, so the kernel may have acted on it even when its check
 	 * then failed (a DMA-FQ request that became DMA); verified: the check passed too. A
@@ -36,8 +36,8 @@ struct iommugrp_change {
 	bool noop;
 	bool no_rollback; /* restore: a failure keeps the journal for another try */
 	bool has_record;
-	struct journal snapshot; /* the group when planned: checked before applying */
-	struct journal *record;	 /* what the journal file says while applying */
+	struct journal snapshot;       /* the group when planned: checked before applying */
+	struct journal *record;	       /* what the journal file says while applying */
 	struct journal restore_source; /* restore: the interrupted operation's journal */
 	char *journal_path;
 	char *save_record_path; /* written on success (vfio-bind) */
@@ -53,12 +53,11 @@ struct iommugrp_change {
 int change_new(struct iommugrp_group *group, const char *operation,
 	       struct iommugrp_change **ret_change);
 int change_add_step(struct iommugrp_change *change, enum iommugrp_step_kind kind,
-		    const char *device, const char *devpath, const char *driver,
-		    const char *value);
+		    const char *device, const char *devpath, const char *driver, const char *value);
 /* Refuses with a code and the device it concerns (NULL: the group), for the caller's wording. */
-int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code,
-		     const char *device, int error, const char *format, ...) PRINTF(5, 6);
-#define change_refuse(change, error, ...) \
+int change_refuse_as(struct iommugrp_change *change, enum iommugrp_refusal code, const char *device,
+		     int error, const char *format, ...) PRINTF(5, 6);
+#define change_refuse(change, error, ...)                                                          \
 	change_refuse_as(change, IOMMUGRP_REFUSAL_OTHER, NULL, error, __VA_ARGS__)
 int change_refuse_if_in_use(struct iommugrp_change *change, const char *what);
 int change_refuse_without_capabilities(struct iommugrp_change *change, const char *what);

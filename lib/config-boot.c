@@ -36,8 +36,8 @@ static int plan_overrides(struct iommugrp_group *group, const char *operation,
 		    iommugrp_device_get_driver(d))
 			continue;
 		if (want_override ? override && strcmp(override, want_override) == 0 : !override)
-			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
-					    NULL, value);
+			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name,
+					    d->syspath, NULL, value);
 	}
 	change->noop = r == 0 && change->n_steps == 0;
 	if (r == 0 && !change->noop)
@@ -87,8 +87,7 @@ EXPORT int iommugrp_group_probe_unbound(struct iommugrp_group *group)
 	return bound;
 }
 
-EXPORT int iommugrp_vfio_record_forget_override(struct iommugrp_group *group,
-						const char *override)
+EXPORT int iommugrp_vfio_record_forget_override(struct iommugrp_group *group, const char *override)
 {
 	char *path = journal_path(group->number, "vfio");
 	struct journal record;
@@ -142,7 +141,8 @@ static int open_dir(const struct iommugrp_ctx *ctx, const char *path, mode_t mod
 			break;
 		}
 		if (!slash) {
-			fd = openat(ctx->rootfd, copy, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			fd = openat(ctx->rootfd, copy,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			fd = fd < 0 ? -errno : fd;
 			break;
 		}

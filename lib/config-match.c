@@ -102,8 +102,7 @@ static bool subsystem_matches(const struct config_entry *e, struct iommugrp_devi
 }
 
 /* The slot's address ("0000:01:00") names a bus and device; every function of it is in the slot. */
-static bool slot_matches(struct iommugrp_ctx *ctx, struct config_entry *e,
-			 struct iommugrp_device *d)
+static bool slot_matches(struct iommugrp_ctx *ctx, struct config_entry *e, struct iommugrp_device *d)
 {
 	size_t len;
 
@@ -440,8 +439,7 @@ EXPORT unsigned int iommugrp_config_get_group_count(const struct iommugrp_config
 	return (unsigned int)config->n_groups;
 }
 
-static const struct config_group *group_at(const struct iommugrp_config *config,
-					   unsigned int index)
+static const struct config_group *group_at(const struct iommugrp_config *config, unsigned int index)
 {
 	return index < config->n_groups ? &config->groups[index] : NULL;
 }

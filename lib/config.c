@@ -82,8 +82,7 @@ static int parse_id_pair(const char *s, uint16_t *ret_a, uint16_t *ret_b)
 {
 	unsigned long a, b;
 
-	if (strlen(s) != 9 || s[4] != ':' || hex_exact(s, 4, &a) < 0 ||
-	    hex_exact(s + 5, 4, &b) < 0)
+	if (strlen(s) != 9 || s[4] != ':' || hex_exact(s, 4, &a) < 0 || hex_exact(s + 5, 4, &b) < 0)
 		return -EINVAL;
 	*ret_a = (uint16_t)a;
 	*ret_b = (uint16_t)b;
@@ -145,8 +144,9 @@ static int parse_serial(const char *s, uint64_t *ret_serial)
 
 	for (const char *p = s; *p; p++) {
 		if (isxdigit((unsigned char)*p)) {
-			v = v << 4 | (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
-									   : (tolower(*p) - 'a' + 10));
+			v = v << 4 |
+			    (uint64_t)(isdigit((unsigned char)*p) ? *p - '0'
+								  : (tolower(*p) - 'a' + 10));
 			digits++;
 		} else if (*p != '-' || (p - s) % 3 != 2 || strlen(s) != 23) {
 			return -EINVAL;
@@ -208,14 +208,26 @@ static int line_error(struct line_ctx *lc, const char *format, ...)
 }
 
 enum key_id {
-	KEY_PATH, KEY_ADDRESS, KEY_ID, KEY_SUBSYSTEM, KEY_SLOT, KEY_SERIAL, KEY_FUNCTION,
-	KEY_VFIO, KEY_POLICY, KEY_USER, KEY_GROUP, KEY_MULTIPLE, KEY_FALLBACK, KEY_FORCE,
+	KEY_PATH,
+	KEY_ADDRESS,
+	KEY_ID,
+	KEY_SUBSYSTEM,
+	KEY_SLOT,
+	KEY_SERIAL,
+	KEY_FUNCTION,
+	KEY_VFIO,
+	KEY_POLICY,
+	KEY_USER,
+	KEY_GROUP,
+	KEY_MULTIPLE,
+	KEY_FALLBACK,
+	KEY_FORCE,
 	KEY_COUNT
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	"path", "address", "id", "subsystem", "slot", "serial", "function",
-	"vfio", "policy", "user", "group", "multiple", "fallback", "force",
+	"path", "address", "id",   "subsystem", "slot",	    "serial",	"function",
+	"vfio", "policy",  "user", "group",	"multiple", "fallback", "force",
 };
 
 static int dup_value(char **slot, const char *value)
@@ -235,68 +247,78 @@ static int parse_token(struct line_ctx *lc, struct config_entry *e, enum key_id 
 	switch (key) {
 	case KEY_PATH:
 		if (parse_path(value, &e->path) < 0)
-			return line_error(lc, "path=%s: expected DDDD:BB/DD.F[/DD.F...], the "
-					      "device.function chain from the host bridge, like "
-					      "0000:00/03.0/01.0",
+			return line_error(lc,
+					  "path=%s: expected DDDD:BB/DD.F[/DD.F...], the "
+					  "device.function chain from the host bridge, like "
+					  "0000:00/03.0/01.0",
 					  value);
 		return 0;
 	case KEY_ADDRESS:
-		if (parse_pci_address(value, canonical) < 0 || strchr(value, ':') == strrchr(value, ':'))
-			return line_error(lc, "address=%s: expected a PCI address DDDD:BB:DD.F, "
-					      "like 0000:01:00.0",
+		if (parse_pci_address(value, canonical) < 0 ||
+		    strchr(value, ':') == strrchr(value, ':'))
+			return line_error(lc,
+					  "address=%s: expected a PCI address DDDD:BB:DD.F, "
+					  "like 0000:01:00.0",
 					  value);
 		return dup_value(&e->address, canonical);
 	case KEY_ID:
 		if (parse_id_pair(value, &e->vendor, &e->device) < 0)
-			return line_error(lc, "id=%s: expected VVVV:DDDD (vendor:device, 4 hex "
-					      "digits each), like 8086:100e",
+			return line_error(lc,
+					  "id=%s: expected VVVV:DDDD (vendor:device, 4 hex "
+					  "digits each), like 8086:100e",
 					  value);
 		e->has_id = true;
 		return 0;
 	case KEY_SUBSYSTEM:
 		if (parse_id_pair(value, &e->sub_vendor, &e->sub_device) < 0)
-			return line_error(lc, "subsystem=%s: expected VVVV:DDDD (subsystem vendor:"
-					      "device, 4 hex digits each)",
+			return line_error(lc,
+					  "subsystem=%s: expected VVVV:DDDD (subsystem vendor:"
+					  "device, 4 hex digits each)",
 					  value);
 		e->has_subsystem = true;
 		return 0;
 	case KEY_SLOT:
 		if (!is_plain_name(value))
-			return line_error(lc, "slot=%s: not a slot name (a name in /sys/bus/pci/slots)",
+			return line_error(lc,
+					  "slot=%s: not a slot name (a name in /sys/bus/pci/slots)",
 					  value);
 		return dup_value(&e->slot, value);
 	case KEY_SERIAL:
 		if (parse_serial(value, &e->serial) < 0)
-			return line_error(lc, "serial=%s: expected the Device Serial Number as lspci "
-					      "prints it, XX-XX-XX-XX-XX-XX-XX-XX, or 16 hex digits",
+			return line_error(lc,
+					  "serial=%s: expected the Device Serial Number as lspci "
+					  "prints it, XX-XX-XX-XX-XX-XX-XX-XX, or 16 hex digits",
 					  value);
 		e->has_serial = true;
 		return 0;
 	case KEY_FUNCTION:
 		if (strlen(value) != 1 || parse_uint(value, &n) < 0 || n > 7)
-			return line_error(lc, "function=%s: expected a PCI function number 0-7", value);
+			return line_error(lc, "function=%s: expected a PCI function number 0-7",
+					  value);
 		e->function = n;
 		e->has_function = true;
 		return 0;
 	case KEY_VFIO:
 		if (strcmp(value, "yes") != 0)
-			return line_error(lc, "vfio=%s: the only value is yes (leave the key out "
-					      "otherwise)",
+			return line_error(lc,
+					  "vfio=%s: the only value is yes (leave the key out "
+					  "otherwise)",
 					  value);
 		e->vfio = true;
 		return 0;
 	case KEY_POLICY:
 		if (iommugrp_policy_from_string(value, &policy) < 0)
-			return line_error(lc, "policy=%s: expected identity, DMA, DMA-FQ or auto "
-					      "(or passthrough, strict, lazy, default)",
+			return line_error(lc,
+					  "policy=%s: expected identity, DMA, DMA-FQ or auto "
+					  "(or passthrough, strict, lazy, default)",
 					  value);
 		e->policy = (int)policy;
 		return 0;
 	case KEY_USER:
 	case KEY_GROUP:
 		if (!is_plain_name(value))
-			return line_error(lc, "%s=%s: not a %s name or number", key_names[key], value,
-					  key_names[key]);
+			return line_error(lc, "%s=%s: not a %s name or number", key_names[key],
+					  value, key_names[key]);
 		return dup_value(key == KEY_USER ? &e->user : &e->owner_group, value);
 	case KEY_MULTIPLE:
 	case KEY_FORCE:
@@ -365,9 +387,10 @@ static int parse_tokens(struct line_ctx *lc, struct config_entry *e, char *text)
 		if (key == -2)
 			r = line_error(lc, "'%s' is not key=value", tok);
 		else if (key < 0)
-			r = line_error(lc, "unknown key '%.*s' (keys: path address id subsystem slot "
-					   "serial function vfio policy user group multiple "
-					   "fallback force)",
+			r = line_error(lc,
+				       "unknown key '%.*s' (keys: path address id subsystem slot "
+				       "serial function vfio policy user group multiple "
+				       "fallback force)",
 				       (int)(eq - tok), tok);
 		else if (eq[1] == '\0')
 			r = line_error(lc, "%s= has no value", key_names[key]);
@@ -383,8 +406,8 @@ static int parse_tokens(struct line_ctx *lc, struct config_entry *e, char *text)
 
 static int add_entry(struct iommugrp_config *config, struct config_entry *e)
 {
-	struct config_entry *bigger = realloc(config->entries,
-					      (config->n_entries + 1) * sizeof(*bigger));
+	struct config_entry *bigger =
+		realloc(config->entries, (config->n_entries + 1) * sizeof(*bigger));
 
 	if (!bigger)
 		return -ENOMEM;
@@ -454,8 +477,7 @@ static int parse_line(struct iommugrp_config *config, const char *file, unsigned
 }
 
 /* Every line of one file; @len may hold NUL bytes, which are an error, not an end. */
-int config_parse_text(struct iommugrp_config *config, const char *file, const char *text,
-		      size_t len)
+int config_parse_text(struct iommugrp_config *config, const char *file, const char *text, size_t len)
 {
 	unsigned int lineno = 0;
 	size_t pos = 0;
@@ -469,10 +491,12 @@ int config_parse_text(struct iommugrp_config *config, const char *file, const ch
 		lineno++;
 		if (memchr(text + pos, '\0', linelen))
 			r = config_add_problem(config, LOG_ERR, file, lineno,
-					       "the line holds a NUL byte: this is not a text file");
+					       "the line holds a NUL byte: this is not a text "
+					       "file");
 		else if (linelen >= CONFIG_LINE_MAX)
 			r = config_add_problem(config, LOG_ERR, file, lineno,
-					       "the line is longer than %d bytes", CONFIG_LINE_MAX - 1);
+					       "the line is longer than %d bytes",
+					       CONFIG_LINE_MAX - 1);
 		else if (!(line = strndup(text + pos, linelen)))
 			r = -ENOMEM;
 		else {
@@ -511,9 +535,11 @@ static int check_owner_and_mode(struct iommugrp_config *config, const char *disp
 		r = config_add_problem(config, LOG_ERR, display, 0,
 				       "mode %04o is writable by %s: chmod go-w it",
 				       (unsigned int)(st->st_mode & 07777),
-				       (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ?
-					       "group and others" :
-				       (st->st_mode & S_IWGRP) ? "its group" : "others");
+				       (st->st_mode & S_IWGRP) && (st->st_mode & S_IWOTH) ? "group "
+											    "and "
+											    "others"
+				       : (st->st_mode & S_IWGRP) ? "its group"
+								 : "others");
 	return r;
 }
 
@@ -668,7 +694,7 @@ EXPORT int iommugrp_config_read(struct iommugrp_ctx *ctx, struct iommugrp_config
 		snprintf(config->digest_text, sizeof(config->digest_text), "fnv1a64:%016llx",
 			 (unsigned long long)config->digest);
 	log_dbg(ctx, "configuration: %zu files, %zu entries, %u errors", config->n_files,
-	    config->n_entries, config->n_errors);
+		config->n_entries, config->n_errors);
 	*ret_config = config;
 	return 0;
 }
@@ -692,8 +718,7 @@ EXPORT unsigned int iommugrp_config_get_file_count(const struct iommugrp_config 
 	return (unsigned int)config->n_files;
 }
 
-EXPORT const char *iommugrp_config_get_file(const struct iommugrp_config *config,
-					    unsigned int index)
+EXPORT const char *iommugrp_config_get_file(const struct iommugrp_config *config, unsigned int index)
 {
 	return index < config->n_files ? config->files[index] : NULL;
 }

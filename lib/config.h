@@ -45,8 +45,8 @@ struct config_entry {
 };
 
 struct config_problem {
-	int priority; /* LOG_ERR or LOG_WARNING */
-	char *file;   /* NULL: not about one file */
+	int priority;	   /* LOG_ERR or LOG_WARNING */
+	char *file;	   /* NULL: not about one file */
 	unsigned int line; /* 0: the whole file */
 	char *message;
 };
@@ -97,8 +97,8 @@ int config_entry_matches(struct iommugrp_config *config, const struct config_ent
 #define CONFIG_PATH_MAX 256
 
 /* sysfs.c additions: the bytes as they are, and the file's stat from the same fd. */
-int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit,
-		   char **ret_value, size_t *ret_len, struct stat *ret_stat);
+int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit, char **ret_value,
+		   size_t *ret_len, struct stat *ret_stat);
 int sysfs_stat(const struct iommugrp_ctx *ctx, const char *path, struct stat *ret_stat);
 
 #endif

@@ -10,15 +10,15 @@
 
 #include "internal.h"
 
-static void log_to_nowhere(void *data, int priority, const char *file, int line,
-			   const char *fn, const char *format, va_list args)
+static void log_to_nowhere(void *data, int priority, const char *file, int line, const char *fn,
+			   const char *format, va_list args)
 {
 	(void)data, (void)priority, (void)file, (void)line, (void)fn;
 	(void)format, (void)args;
 }
 
-void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file,
-		  int line, const char *fn, const char *format, ...)
+void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file, int line,
+		  const char *fn, const char *format, ...)
 {
 	va_list args;
 
@@ -68,8 +68,7 @@ static void problem_add(struct problem_list *list, int error, const char *path, 
 	items[list->count++].error = error;
 }
 
-void problem(const struct iommugrp_ctx *ctx, int error, const char *path, const char *format,
-	     ...)
+void problem(const struct iommugrp_ctx *ctx, int error, const char *path, const char *format, ...)
 {
 	char *message = NULL;
 	va_list args;
@@ -126,8 +125,8 @@ EXPORT unsigned int iommugrp_get_problem_count(const struct iommugrp_ctx *ctx)
 	return (unsigned int)ctx->problems->count;
 }
 
-EXPORT int iommugrp_get_problem(const struct iommugrp_ctx *ctx, unsigned int index,
-				int *ret_error, const char **ret_path, const char **ret_message)
+EXPORT int iommugrp_get_problem(const struct iommugrp_ctx *ctx, unsigned int index, int *ret_error,
+				const char **ret_path, const char **ret_message)
 {
 	const struct problem *p;
 
@@ -146,8 +145,8 @@ EXPORT int iommugrp_get_problem(const struct iommugrp_ctx *ctx, unsigned int ind
 static int log_priority_from_string(const char *s)
 {
 	static const char *const names[] = {
-		[LOG_ERR] = "err", [LOG_WARNING] = "warning",
-		[LOG_NOTICE] = "notice", [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+		[LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+		[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 	};
 	unsigned int value;
 
@@ -245,8 +244,7 @@ EXPORT const char *iommugrp_get_sysroot(const struct iommugrp_ctx *ctx)
 	return ctx->sysroot;
 }
 
-EXPORT void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn,
-				void *data)
+EXPORT void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn, void *data)
 {
 	ctx->log_fn = log_fn ? log_fn : log_to_nowhere;
 	ctx->log_data = data;

@@ -166,7 +166,8 @@ static int read_hex_attr(struct iommugrp_device *device, const char *attr, uint3
 	else if (r == 0)
 		file_problem(ctx, r = -EBADMSG, dir, attr, "empty file");
 	else if (parse_hex_u32(value, max, ret_value) < 0)
-		file_problem(ctx, r = -EBADMSG, dir, attr, "not a hexadecimal number: '%.40s'", value);
+		file_problem(ctx, r = -EBADMSG, dir, attr, "not a hexadecimal number: '%.40s'",
+			     value);
 	free(value);
 	return r < 0 ? r : 0;
 }

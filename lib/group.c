@@ -288,8 +288,9 @@ static int add_member(struct iommugrp_group *group, const char *devdir, const ch
 		char *link = strdup_printf("%s/devices/%s", group->display_syspath, name);
 
 		if (link)
-			problem(ctx, r < 0 ? r : -ENOENT, link, "%s: link does not lead to a device (%s)",
-				link, strerror(r < 0 ? -r : ENOENT));
+			problem(ctx, r < 0 ? r : -ENOENT, link,
+				"%s: link does not lead to a device (%s)", link,
+				strerror(r < 0 ? -r : ENOENT));
 		free(link);
 		free(syspath);
 		return 0; /* one broken link must not hide the other members */

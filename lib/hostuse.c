@@ -170,7 +170,8 @@ static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found 
 
 		if (mountinfo && mounted(mountinfo, b))
 			why = strdup_printf("it holds %s, which is mounted%s", b->name,
-					    b->holder ? " (a device-mapper or md device on it)" : "");
+					    b->holder ? " (a device-mapper or md device on it)"
+						      : "");
 		else if (swaps && in_swaps(swaps, b))
 			why = strdup_printf("it holds %s, which is in use as swap", b->name);
 	}
@@ -196,15 +197,17 @@ static char *routed(const struct iommugrp_ctx *ctx, const char *ifname)
 	for (char *line = routes; line && *line && !why; line = next_line(line))
 		if (strncmp(line, ifname, len) == 0 && line[len] == '\t')
 			why = strdup_printf("its interface %s carries %s", ifname,
-					    strncmp(line + len + 1, "00000000", 8) == 0 ?
-						    "the default route" : "routes (it has an address)");
+					    strncmp(line + len + 1, "00000000", 8) == 0
+						    ? "the default route"
+						    : "routes (it has an address)");
 	sysfs_read(ctx, "proc/net/if_inet6", &inet6);
 	/* Lines: address index prefix scope flags name; scope 00 is global. */
 	for (char *line = inet6; line && *line && !why; line = next_line(line)) {
 		char name[64]; /* interface names are at most 15 bytes (IFNAMSIZ) */
 		unsigned int idx, prefix, scope, flags;
 
-		if (sscanf(line, "%*32s %x %x %x %x %63s", &idx, &prefix, &scope, &flags, name) == 5 &&
+		if (sscanf(line, "%*32s %x %x %x %x %63s", &idx, &prefix, &scope, &flags, name) ==
+			    5 &&
 		    strcmp(name, ifname) == 0 && scope == 0)
 			why = strdup_printf("its interface %s has a global IPv6 address", ifname);
 	}
@@ -230,9 +233,10 @@ static char *console_on_boot_vga(const struct iommugrp_ctx *ctx, const char *dev
 {
 	char *boot_vga = NULL, *fb = NULL, *why = NULL;
 
-	if (sysfs_read_attr(ctx, devpath, "boot_vga", &boot_vga) > 0 && strcmp(boot_vga, "1") == 0 &&
-	    sysfs_read(ctx, "proc/fb", &fb) > 0)
-		why = strdup_printf("it is the boot VGA device and a framebuffer console uses it (%.*s)",
+	if (sysfs_read_attr(ctx, devpath, "boot_vga", &boot_vga) > 0 &&
+	    strcmp(boot_vga, "1") == 0 && sysfs_read(ctx, "proc/fb", &fb) > 0)
+		why = strdup_printf("it is the boot VGA device and a framebuffer console uses it "
+				    "(%.*s)",
 				    (int)strcspn(fb, "\n"), fb);
 	free(boot_vga);
 	free(fb);

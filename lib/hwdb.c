@@ -48,13 +48,15 @@ static void query(struct udev_hwdb *hwdb, const char *key, struct hwdb_names *na
 {
 	struct udev_list_entry *entry;
 
-	udev_list_entry_foreach(entry, udev_hwdb_get_properties_list_entry(hwdb, key, 0)) {
+	udev_list_entry_foreach(entry, udev_hwdb_get_properties_list_entry(hwdb, key, 0))
+	{
 		const char *name = udev_list_entry_get_name(entry);
-		char **slot = strcmp(name, "ID_VENDOR_FROM_DATABASE") == 0	 ? &names->vendor :
-			      strcmp(name, "ID_MODEL_FROM_DATABASE") == 0	 ? &names->model :
-			      strcmp(name, "ID_PCI_SUBCLASS_FROM_DATABASE") == 0 ? &names->subclass :
-			      strcmp(name, "ID_PCI_CLASS_FROM_DATABASE") == 0	 ? &names->class_name :
-										   NULL;
+		char **slot = strcmp(name, "ID_VENDOR_FROM_DATABASE") == 0  ? &names->vendor
+			      : strcmp(name, "ID_MODEL_FROM_DATABASE") == 0 ? &names->model
+			      : strcmp(name, "ID_PCI_SUBCLASS_FROM_DATABASE") == 0
+				      ? &names->subclass
+			      : strcmp(name, "ID_PCI_CLASS_FROM_DATABASE") == 0 ? &names->class_name
+										: NULL;
 
 		if (slot) {
 			free(*slot);
@@ -119,7 +121,8 @@ static void lookup_pci(struct iommugrp_ctx *ctx, struct iommugrp_device *device)
 	snprintf(key, sizeof(key), "pci:v00000000d00000000sv00000000sd00000000bc%02Xsc%02Xi%02X",
 		 class_code >> 16, (class_code >> 8) & 0xff, class_code & 0xff);
 	names = lookup(ctx, key);
-	device->class_name = strdup_or_null(names->subclass ? names->subclass : names->class_name, NULL);
+	device->class_name =
+		strdup_or_null(names->subclass ? names->subclass : names->class_name, NULL);
 }
 
 static void lookup_modalias(struct iommugrp_ctx *ctx, struct iommugrp_device *device)

@@ -26,12 +26,12 @@ struct iommugrp_region {
 struct iommugrp_device {
 	struct iommugrp_group *group;
 	char *name;
-	char *syspath; /* relative to the sysroot, no leading '/': sys/devices/... */
+	char *syspath;	       /* relative to the sysroot, no leading '/': sys/devices/... */
 	char *display_syspath; /* same with a leading '/' */
 
 	/* Each attribute is read once, on first use. */
-	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1,
-		loaded_pci : 1, loaded_names : 1, loaded_bridge : 1;
+	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1, loaded_pci : 1,
+		loaded_names : 1, loaded_bridge : 1;
 	int bridge; /* 1/0/-errno */
 	int subsystem_err;
 	char *subsystem;
@@ -56,8 +56,8 @@ struct iommugrp_group {
 	char *syspath; /* sys/kernel/iommu_groups/N */
 	char *display_syspath;
 
-	unsigned loaded_type : 1, loaded_name : 1, loaded_regions : 1,
-		loaded_devices : 1, loaded_users : 1, loaded_dma_owner : 1;
+	unsigned loaded_type : 1, loaded_name : 1, loaded_regions : 1, loaded_devices : 1,
+		loaded_users : 1, loaded_dma_owner : 1;
 	int type_err;
 	char *type;
 	char *name;
@@ -103,20 +103,19 @@ struct iommugrp_ctx {
 	char **iommu_units;
 	int n_iommu_units;
 
-	struct topology *topology; /* topology.c: read and replayed on first use */
+	struct topology *topology;	  /* topology.c: read and replayed on first use */
 	struct topology *scoped_topology; /* list: the parts groups' replays needed */
 	int topology_err;
-	char *acs_override;	       /* why.c: pcie_acs_override= value, "" when absent */
+	char *acs_override; /* why.c: pcie_acs_override= value, "" when absent */
 };
 
 /* Logging (context.c) */
-void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file,
-		  int line, const char *fn, const char *format, ...) PRINTF(6, 7);
-#define log_cond(ctx, prio, ...)                                                 \
-	do {                                                                    \
-		if ((ctx)->log_priority >= (prio))                              \
-			iommugrp_log(ctx, prio, __FILE__, __LINE__, __func__,   \
-				     __VA_ARGS__);                              \
+void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file, int line,
+		  const char *fn, const char *format, ...) PRINTF(6, 7);
+#define log_cond(ctx, prio, ...)                                                                   \
+	do {                                                                                       \
+		if ((ctx)->log_priority >= (prio))                                                 \
+			iommugrp_log(ctx, prio, __FILE__, __LINE__, __func__, __VA_ARGS__);        \
 	} while (0)
 /* log_ prefixes keep these apart from <err.h>'s err() and warn(). */
 #define log_err(ctx, ...) log_cond(ctx, LOG_ERR, __VA_ARGS__)
@@ -131,8 +130,8 @@ void iommugrp_log(const struct iommugrp_ctx *ctx, int priority, const char *file
  * leading '/'; the message names it.
  */
 struct problem_list;
-void problem(const struct iommugrp_ctx *ctx, int error, const char *path, const char *format,
-	     ...) PRINTF(4, 5);
+void problem(const struct iommugrp_ctx *ctx, int error, const char *path, const char *format, ...)
+	PRINTF(4, 5);
 /* The same about the file @dir/@name, the message starting with its path. */
 void file_problem(const struct iommugrp_ctx *ctx, int error, const char *dir, const char *name,
 		  const char *format, ...) PRINTF(5, 6);
@@ -143,14 +142,14 @@ void problems_free(struct problem_list *list);
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);
 int sysfs_read_fd(int fd, char **ret_value);
-int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
-		    const char *attr, char **ret_value);
-int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
-		      const char *link, char **ret_path);
-int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
-			const char *link, char **ret_name);
-int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir,
-		   char ***ret_names, size_t *ret_count);
+int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir, const char *attr,
+		    char **ret_value);
+int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
+		      char **ret_path);
+int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
+			char **ret_name);
+int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
+		   size_t *ret_count);
 int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path);
 int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *value);
 void strv_free(char **strv, size_t count);
@@ -161,8 +160,8 @@ int path_resolve_link(const char *link_dir, const char *target, char **ret_path)
 int parse_hex_u32(const char *s, uint32_t max, uint32_t *ret_value);
 int parse_uint(const char *s, unsigned int *ret_value);
 int parse_region_line(const char *line, struct iommugrp_region *ret_region);
-int parse_regions(const char *text, struct iommugrp_region **ret_regions,
-		  size_t *ret_count, unsigned int *ret_bad_line);
+int parse_regions(const char *text, struct iommugrp_region **ret_regions, size_t *ret_count,
+		  unsigned int *ret_bad_line);
 #define PCI_ADDRESS_MAX 20
 int parse_pci_address(const char *s, char ret_canonical[PCI_ADDRESS_MAX]);
 const char *nth_line(const char *text, unsigned int n);
@@ -174,8 +173,7 @@ bool streq_ptr(const char *a, const char *b);
 bool is_known_group_type(const char *type);
 /* The types a type write can set back: identity, DMA, DMA-FQ (not blocked, unmanaged, ...). */
 bool is_restorable_type(const char *type);
-int parse_kernel_version(const char *release, unsigned int *ret_major,
-			 unsigned int *ret_minor);
+int parse_kernel_version(const char *release, unsigned int *ret_major, unsigned int *ret_minor);
 /* What the command line or kernel config says; -1 where it says nothing. */
 struct boot_setting {
 	int passthrough;
@@ -191,8 +189,8 @@ bool kernel_probe_claim_rules(struct iommugrp_ctx *ctx, struct iommugrp_group *g
 /* group.c / device.c */
 struct iommugrp_group *group_new(struct iommugrp_ctx *ctx, unsigned int number);
 void group_free(struct iommugrp_group *group);
-struct iommugrp_device *device_new(struct iommugrp_group *group,
-				   const char *name, const char *syspath);
+struct iommugrp_device *device_new(struct iommugrp_group *group, const char *name,
+				   const char *syspath);
 void device_free(struct iommugrp_device *device);
 struct iommugrp_group *ctx_find_group(struct iommugrp_ctx *ctx, unsigned int number);
 /* Drops what was read of a group's changing state (type, drivers, overrides, users). */

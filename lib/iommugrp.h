@@ -52,15 +52,13 @@ struct iommugrp_ctx *iommugrp_unref(struct iommugrp_ctx *ctx);
  */
 const char *iommugrp_get_sysroot(const struct iommugrp_ctx *ctx);
 
-typedef void (*iommugrp_log_fn)(void *data, int priority, const char *file,
-				int line, const char *fn, const char *format,
-				va_list args);
+typedef void (*iommugrp_log_fn)(void *data, int priority, const char *file, int line,
+				const char *fn, const char *format, va_list args);
 /*
  * Sets the function the library logs through (NULL: log nowhere); @data is passed to it.
  * Since: 0.1
  */
-void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn,
-			 void *data);
+void iommugrp_set_log_fn(struct iommugrp_ctx *ctx, iommugrp_log_fn log_fn, void *data);
 /*
  * The log priority (a syslog priority, LOG_ERR by default).
  * Returns: the syslog priority up to which messages are logged.
@@ -108,8 +106,7 @@ int iommugrp_scan(struct iommugrp_ctx *ctx);
  *    groups cannot be read.
  * Since: 0.1
  */
-struct iommugrp_group *iommugrp_group_next(struct iommugrp_ctx *ctx,
-					   struct iommugrp_group *prev);
+struct iommugrp_group *iommugrp_group_next(struct iommugrp_ctx *ctx, struct iommugrp_group *prev);
 
 /*
  * Looks up a group by a target: a group number ("3"), a PCI address
@@ -194,9 +191,8 @@ int iommugrp_group_get_region_count(struct iommugrp_group *group);
  * Returns: 0, -ERANGE past the last region, or the count's negative errno.
  * Since: 0.1
  */
-int iommugrp_group_get_region(struct iommugrp_group *group, unsigned int index,
-			      uint64_t *ret_start, uint64_t *ret_end,
-			      enum iommugrp_region_type *ret_type);
+int iommugrp_group_get_region(struct iommugrp_group *group, unsigned int index, uint64_t *ret_start,
+			      uint64_t *ret_end, enum iommugrp_region_type *ret_type);
 /*
  * The kernel's word for a region type.
  * Returns: "direct", "direct-relaxable", "reserved" or "msi"; NULL for other values.
@@ -289,9 +285,8 @@ const char *iommugrp_device_get_driver_override(struct iommugrp_device *device);
  *    above.
  * Since: 0.1
  */
-int iommugrp_device_get_pci_ids(struct iommugrp_device *device,
-				uint16_t *ret_vendor, uint16_t *ret_device,
-				uint32_t *ret_class);
+int iommugrp_device_get_pci_ids(struct iommugrp_device *device, uint16_t *ret_vendor,
+				uint16_t *ret_device, uint32_t *ret_class);
 /*
  * Names from the udev hwdb, or NULL when unknown.
  * Returns: the name (borrowed), or NULL.
@@ -334,9 +329,9 @@ int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device);
 
 /* Why a device does or does not keep its group viable for VFIO (5.19+ rules). */
 enum iommugrp_vfio_state {
-	IOMMUGRP_VFIO_UNBOUND,	   /* no driver: viable */
-	IOMMUGRP_VFIO_BRIDGE,	   /* bridge without driver or on pcieport: viable */
-	IOMMUGRP_VFIO_MANAGED_DMA, /* driver_managed_dma driver (vfio-pci, pci-stub): viable */
+	IOMMUGRP_VFIO_UNBOUND,	     /* no driver: viable */
+	IOMMUGRP_VFIO_BRIDGE,	     /* bridge without driver or on pcieport: viable */
+	IOMMUGRP_VFIO_MANAGED_DMA,   /* driver_managed_dma driver (vfio-pci, pci-stub): viable */
 	IOMMUGRP_VFIO_KERNEL_DRIVER, /* a kernel driver owns DMA: not viable */
 };
 /*
@@ -392,9 +387,8 @@ int iommugrp_group_get_user_count(struct iommugrp_group *group);
  *    the last user, or the count's negative errno.
  * Since: 0.1
  */
-int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index,
-			    unsigned int *ret_pid, const char **ret_command,
-			    const char **ret_file);
+int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index, unsigned int *ret_pid,
+			    const char **ret_command, const char **ret_file);
 
 /*
  * The device files that give userspace this group's DMA, as paths on the
@@ -451,8 +445,7 @@ enum iommugrp_type_rules {
  *    version number in it).
  * Since: 0.1
  */
-int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
-				   enum iommugrp_type_rules *ret_rules);
+int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx, enum iommugrp_type_rules *ret_rules);
 /*
  * True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner).
  * Returns: true or false (false also when unreadable).
@@ -482,8 +475,7 @@ const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
  * Returns: 0 with the policy and its source (borrowed), -ENODATA when nothing says, or -ENOMEM.
  * Since: 0.1
  */
-int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
-				    enum iommugrp_policy *ret_policy,
+int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx, enum iommugrp_policy *ret_policy,
 				    const char **ret_source);
 
 /*
@@ -505,8 +497,7 @@ enum iommugrp_module_state {
  *    module index unreadable).
  * Since: 0.1
  */
-int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx,
-				enum iommugrp_module_state *ret_state);
+int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx, enum iommugrp_module_state *ret_state);
 /*
  * The word for a module state.
  * Returns: "loaded", "built-in", "loadable" or "missing"; NULL for other values.
@@ -603,9 +594,9 @@ enum iommugrp_refusal {
 	IOMMUGRP_REFUSAL_VFIO_PCI_MISSING,  /* vfio-pci is not available */
 	IOMMUGRP_REFUSAL_NO_TYPE_CHANGE,    /* the kernel cannot change types at run time */
 	IOMMUGRP_REFUSAL_KERNEL_RULES,	    /* this kernel's rules do not allow it (group size) */
-	IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL,  /* the journal or record is unreadable, corrupt or stale */
-	IOMMUGRP_REFUSAL_CHANGED,	    /* the group changed since the plan was made */
-	IOMMUGRP_REFUSAL_LOCKED,	    /* another process is changing the group */
+	IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL, /* the journal or record is unreadable, corrupt or stale */
+	IOMMUGRP_REFUSAL_CHANGED,	   /* the group changed since the plan was made */
+	IOMMUGRP_REFUSAL_LOCKED,	   /* another process is changing the group */
 };
 /*
  * The first refusal as a code, with the member it concerns in @ret_device
@@ -706,8 +697,7 @@ unsigned int iommugrp_change_get_step_count(const struct iommugrp_change *change
  */
 int iommugrp_change_get_step(const struct iommugrp_change *change, unsigned int index,
 			     enum iommugrp_step_kind *ret_kind, const char **ret_device,
-			     const char **ret_driver, const char **ret_path,
-			     const char **ret_value);
+			     const char **ret_driver, const char **ret_path, const char **ret_value);
 
 /*
  * Applies the plan under the group's lock (/run/iommugrp/group-N.lock below
@@ -743,7 +733,6 @@ const char *iommugrp_change_get_error(const struct iommugrp_change *change);
  * Since: 0.1
  */
 const char *iommugrp_change_get_leftover(const struct iommugrp_change *change);
-
 
 /* Configuration (LIBIOMMUGRP_0.2) ------------------------------------------ */
 
@@ -919,8 +908,7 @@ int iommugrp_config_group_get_policy(const struct iommugrp_config *config, unsig
  * Returns: the user name (borrowed), or NULL.
  * Since: 0.2
  */
-const char *iommugrp_config_group_get_user(const struct iommugrp_config *config,
-					   unsigned int index);
+const char *iommugrp_config_group_get_user(const struct iommugrp_config *config, unsigned int index);
 /*
  * group= of the governed group @index: the owner group of /dev/vfio/N.
  * Returns: the group name (borrowed), or NULL.
@@ -954,8 +942,8 @@ const char *iommugrp_config_group_get_refusal(const struct iommugrp_config *conf
  * Returns: 0, or a negative errno.
  * Since: 0.2
  */
-int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *device,
-			 const char *kind, const char *actions);
+int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device *device, const char *kind,
+			 const char *actions);
 
 /* Boot (LIBIOMMUGRP_0.2) ---------------------------------------------------- */
 
@@ -1042,8 +1030,8 @@ struct iommugrp_pci;
 
 /* PCI Express device/port type (PCIe capability), as the kernel numbers them. */
 enum iommugrp_pcie_type {
-	IOMMUGRP_PCIE_UNKNOWN = -2,	/* the capability list could not be read */
-	IOMMUGRP_PCIE_NONE = -1,	/* conventional PCI or PCI-X: no PCIe capability */
+	IOMMUGRP_PCIE_UNKNOWN = -2, /* the capability list could not be read */
+	IOMMUGRP_PCIE_NONE = -1,    /* conventional PCI or PCI-X: no PCIe capability */
 	IOMMUGRP_PCIE_ENDPOINT = 0x0,
 	IOMMUGRP_PCIE_LEGACY_ENDPOINT = 0x1,
 	IOMMUGRP_PCIE_ROOT_PORT = 0x4,
@@ -1064,18 +1052,19 @@ enum iommugrp_pcie_type {
 #define IOMMUGRP_ACS_EC 0x0020 /* P2P Egress Control */
 #define IOMMUGRP_ACS_DT 0x0040 /* Direct Translated P2P */
 /* What the kernel requires for isolation (REQ_ACS_FLAGS in drivers/iommu/iommu.c). */
-#define IOMMUGRP_ACS_REQUIRED (IOMMUGRP_ACS_SV | IOMMUGRP_ACS_RR | IOMMUGRP_ACS_CR | IOMMUGRP_ACS_UF)
+#define IOMMUGRP_ACS_REQUIRED                                                                      \
+	(IOMMUGRP_ACS_SV | IOMMUGRP_ACS_RR | IOMMUGRP_ACS_CR | IOMMUGRP_ACS_UF)
 
 /* Why a PCI function is in its group, by the replayed rule. */
 enum iommugrp_reason {
-	IOMMUGRP_REASON_UNKNOWN,      /* the replay cannot tell (unreadable config, disagreement) */
-	IOMMUGRP_REASON_ISOLATED,     /* alone: isolated by ACS (or a quirk) up to the root bus */
-	IOMMUGRP_REASON_DMA_ALIAS,    /* behind a PCIe-to-PCI/PCI bridge (cause): uses its requester ID */
+	IOMMUGRP_REASON_UNKNOWN,  /* the replay cannot tell (unreadable config, disagreement) */
+	IOMMUGRP_REASON_ISOLATED, /* alone: isolated by ACS (or a quirk) up to the root bus */
+	IOMMUGRP_REASON_DMA_ALIAS, /* behind a PCIe-to-PCI/PCI bridge (cause): uses its requester ID */
 	IOMMUGRP_REASON_ALIAS_BRIDGE, /* the bridge whose requester ID the devices below it use */
 	IOMMUGRP_REASON_NO_ACS,	      /* the port (cause) on its path gives no ACS isolation */
 	IOMMUGRP_REASON_MULTIFUNCTION, /* a function without ACS of a multi-function device (cause: another) */
-	IOMMUGRP_REASON_QUIRK_ALIAS,  /* a kernel DMA alias quirk ties it to the function (cause) */
-	IOMMUGRP_REASON_NOT_PCI,      /* not a PCI device: the IOMMU driver grouped it */
+	IOMMUGRP_REASON_QUIRK_ALIAS, /* a kernel DMA alias quirk ties it to the function (cause) */
+	IOMMUGRP_REASON_NOT_PCI,     /* not a PCI device: the IOMMU driver grouped it */
 };
 /*
  * A short keyword for @reason.
@@ -1259,7 +1248,7 @@ enum iommugrp_irq_remapping {
  * Since: 0.2
  */
 enum iommugrp_irq_remapping iommugrp_kernel_get_irq_remapping(struct iommugrp_ctx *ctx,
-								const char **ret_source);
+							      const char **ret_source);
 
 #ifdef __cplusplus
 }

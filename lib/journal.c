@@ -52,8 +52,8 @@ int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id)
 	return 0;
 }
 
-static int add_device(struct journal *j, const char *name, const char *devpath,
-		      const char *driver, const char *override)
+static int add_device(struct journal *j, const char *name, const char *devpath, const char *driver,
+		      const char *override)
 {
 	struct journal_device *bigger = realloc(j->devices, (j->n_devices + 1) * sizeof(*bigger));
 	struct journal_device *d;
@@ -66,9 +66,9 @@ static int add_device(struct journal *j, const char *name, const char *devpath,
 	d->devpath = strdup(devpath);
 	d->driver = strdup_or_null(driver, NULL);
 	d->override = strdup_or_null(override, NULL);
-	return d->name && d->devpath && (!driver || d->driver) && (!override || d->override) ?
-		       0 :
-		       -ENOMEM;
+	return d->name && d->devpath && (!driver || d->driver) && (!override || d->override)
+		       ? 0
+		       : -ENOMEM;
 }
 
 int journal_capture(struct iommugrp_group *group, const char *operation, struct journal *j)
@@ -229,7 +229,8 @@ static char *untrusted_dir_reason(const struct stat *st)
 	if (st->st_uid != 0)
 		return strdup_printf("it is owned by uid %u, not by root", (unsigned int)st->st_uid);
 	if (st->st_mode & 0077)
-		return strdup_printf("it has mode %04o: others may write or read it (it must be 0700)",
+		return strdup_printf("it has mode %04o: others may write or read it (it must be "
+				     "0700)",
 				     (unsigned int)(st->st_mode & 07777));
 	return NULL;
 }
@@ -392,8 +393,8 @@ static int unescape_field(char *field, char **ret_value)
 			*out++ = *p;
 			continue;
 		}
-		if (p[1] != 'x' || !isxdigit((unsigned char)p[2]) || !isxdigit((unsigned char)p[3]) ||
-		    sscanf(p + 2, "%2x", &byte) != 1 || byte == 0)
+		if (p[1] != 'x' || !isxdigit((unsigned char)p[2]) ||
+		    !isxdigit((unsigned char)p[3]) || sscanf(p + 2, "%2x", &byte) != 1 || byte == 0)
 			return -EBADMSG;
 		*out++ = (char)byte;
 		p += 3;
@@ -448,7 +449,8 @@ static bool valid_devpath(const char *path)
 	for (p = path; *p;) {
 		size_t len = strcspn(p, "/");
 
-		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
 			return false;
 		p += len;
 		if (*p == '/')
@@ -492,11 +494,12 @@ static int parse_line(char *line, struct journal *j, unsigned int *seen)
 	if (split_fields(line, &value, 1) < 0)
 		return -EBADMSG;
 	line[keylen] = '\0';
-	bit = strcmp(line, "boot-id") == 0   ? SEEN_BOOT :
-	      strcmp(line, "operation") == 0 ? SEEN_OP :
-	      strcmp(line, "group") == 0     ? SEEN_GROUP :
-	      strcmp(line, "type") == 0      ? SEEN_TYPE :
-	      strcmp(line, "done") == 0      ? SEEN_DONE : 0;
+	bit = strcmp(line, "boot-id") == 0     ? SEEN_BOOT
+	      : strcmp(line, "operation") == 0 ? SEEN_OP
+	      : strcmp(line, "group") == 0     ? SEEN_GROUP
+	      : strcmp(line, "type") == 0      ? SEEN_TYPE
+	      : strcmp(line, "done") == 0      ? SEEN_DONE
+					       : 0;
 	if (!bit || (*seen & bit))
 		return -EBADMSG;
 	*seen |= (unsigned int)bit;
@@ -508,8 +511,9 @@ static int parse_line(char *line, struct journal *j, unsigned int *seen)
 	case SEEN_GROUP:
 		return value && parse_uint(value, &j->group) == 0 ? 0 : -EBADMSG;
 	case SEEN_TYPE:
-		return !value || (is_known_group_type(value) && (j->type = strdup(value))) ? 0 :
-											       -EBADMSG;
+		return !value || (is_known_group_type(value) && (j->type = strdup(value)))
+			       ? 0
+			       : -EBADMSG;
 	default:
 		return value && parse_uint(value, &j->done) == 0 ? 0 : -EBADMSG;
 	}
@@ -549,9 +553,10 @@ int journal_parse(const char *text, struct journal *j, unsigned int *ret_bad_lin
 		else if (sealed)
 			r = strcmp(line, "end") == 0 && (ended = true) ? 0 : -EBADMSG;
 		else if (strncmp(line, "checksum ", 9) == 0)
-			r = seen != SEEN_ALL || j->n_devices == 0 ? -EBADMSG :
-			    check_seal(line, text, (size_t)(p - text)) < 0 ? -EUCLEAN :
-			    (sealed = true) ? 0 : -EBADMSG;
+			r = seen != SEEN_ALL || j->n_devices == 0	     ? -EBADMSG
+			    : check_seal(line, text, (size_t)(p - text)) < 0 ? -EUCLEAN
+			    : (sealed = true)				     ? 0
+									     : -EBADMSG;
 		else
 			r = parse_line(line, j, &seen);
 		free(line);
@@ -591,8 +596,8 @@ int journal_check_group(const struct journal *j, struct iommugrp_group *group, c
 		}
 	}
 	if (members != j->n_devices) {
-		*ret_reason = strdup_printf("it records %zu devices; group %u has %zu", j->n_devices,
-					    group->number, members);
+		*ret_reason = strdup_printf("it records %zu devices; group %u has %zu",
+					    j->n_devices, group->number, members);
 		return -EBADMSG;
 	}
 	return 0;
@@ -620,16 +625,19 @@ int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journa
 		return r; /* the directory was refused, and said why */
 	if (r < 0) {
 		if (r != -ENOENT)
-			journal_problem(ctx, path, r, r == -EINVAL || r == -ELOOP ?
-							      "is not a regular file" : strerror(-r));
+			journal_problem(ctx, path, r,
+					r == -EINVAL || r == -ELOOP ? "is not a regular file"
+								    : strerror(-r));
 		return r;
 	}
 	/* As written: a file whose last line lacks its newline was cut short. */
 	r = journal_parse(text, j, &bad);
 	free(text);
 	if (r == -EUCLEAN) {
-		why = strdup_printf("is truncated or corrupt (line %u: the checksum does not match, "
-				    "it was cut or changed after it was written)", bad);
+		why = strdup_printf("is truncated or corrupt (line %u: the checksum does not "
+				    "match, "
+				    "it was cut or changed after it was written)",
+				    bad);
 		journal_problem(ctx, path, -EBADMSG, why ? why : "is truncated or corrupt");
 		free(why);
 		return -EBADMSG;

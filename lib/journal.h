@@ -9,8 +9,8 @@
 
 struct journal_device {
 	char *name;
-	char *devpath; /* relative to the sysroot */
-	char *driver;  /* NULL: unbound */
+	char *devpath;	/* relative to the sysroot */
+	char *driver;	/* NULL: unbound */
 	char *override; /* NULL: none */
 };
 

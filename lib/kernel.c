@@ -169,8 +169,7 @@ static int set_source(struct iommugrp_ctx *ctx, const char *a, const char *b)
 }
 
 EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
-					   enum iommugrp_policy *ret_policy,
-					   const char **ret_source)
+					   enum iommugrp_policy *ret_policy, const char **ret_source)
 {
 	struct boot_setting s = { .passthrough = -1, .strict = -1 };
 	int r;
@@ -192,8 +191,7 @@ EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
 	return 0;
 }
 
-EXPORT int iommugrp_kernel_get_iommu_units(struct iommugrp_ctx *ctx,
-					   const char *const **ret_names)
+EXPORT int iommugrp_kernel_get_iommu_units(struct iommugrp_ctx *ctx, const char *const **ret_names)
 {
 	if (!ctx->iommu_units && ctx->n_iommu_units == 0) {
 		size_t count = 0;
@@ -260,7 +258,8 @@ static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
 	r = kmod_module_new_from_lookup(kctx, alias, &list);
 	if (r < 0)
 		log_dbg(ctx, "libkmod lookup of %s: %s", alias, strerror(-r));
-	kmod_list_foreach(l, list) {
+	kmod_list_foreach(l, list)
+	{
 		struct kmod_module *mod = kmod_module_get_module(l);
 
 		*ret_state = kmod_module_get_path(mod) ? IOMMUGRP_MODULE_LOADABLE
@@ -311,21 +310,23 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 		return -ENOENT;
 	}
 	if (strcmp(ctx->sysroot, "/") != 0) {
-		log_dbg(ctx, "cannot load modules into the kernel of another root (%s)", ctx->sysroot);
+		log_dbg(ctx, "cannot load modules into the kernel of another root (%s)",
+			ctx->sysroot);
 		return -EOPNOTSUPP;
 	}
 	kctx = kmod_new(NULL, NULL);
 	if (!kctx)
 		return -ENOMEM;
 	r = kmod_module_new_from_lookup(kctx, "vfio-pci", &list);
-	kmod_list_foreach(l, list) {
+	kmod_list_foreach(l, list)
+	{
 		struct kmod_module *mod = kmod_module_get_module(l);
 
 		/* IGNORE_COMMAND: modprobe.d "install" lines are programs; iommugrp runs none. */
 		if (r >= 0)
 			r = kmod_module_probe_insert_module(
-				mod, KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_COMMAND, NULL, NULL,
-				NULL, NULL);
+				mod, KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_COMMAND, NULL,
+				NULL, NULL, NULL);
 		kmod_module_unref(mod);
 	}
 	kmod_module_unref_list(list);

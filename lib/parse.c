@@ -93,7 +93,9 @@ int parse_hex_u32(const char *s, uint32_t max, uint32_t *ret_value)
 	for (; *s; s++, digits++) {
 		if (!isxdigit((unsigned char)*s) || digits >= 8)
 			return -EINVAL;
-		v = v * 16 + (uint64_t)(isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10));
+		v = v * 16 + (uint64_t)(isdigit((unsigned char)*s)
+						? *s - '0'
+						: (tolower((unsigned char)*s) - 'a' + 10));
 	}
 	if (digits == 0)
 		return -EINVAL;
@@ -152,11 +154,11 @@ EXPORT const char *iommugrp_region_type_to_string(enum iommugrp_region_type type
 	return region_type_names[type];
 }
 
-static int region_type_from_token(const char *tok, size_t len,
-				  enum iommugrp_region_type *ret)
+static int region_type_from_token(const char *tok, size_t len, enum iommugrp_region_type *ret)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(region_type_names); i++)
-		if (strlen(region_type_names[i]) == len && memcmp(tok, region_type_names[i], len) == 0) {
+		if (strlen(region_type_names[i]) == len &&
+		    memcmp(tok, region_type_names[i], len) == 0) {
 			*ret = (enum iommugrp_region_type)i;
 			return 0;
 		}
@@ -183,8 +185,7 @@ int parse_region_line(const char *line, struct iommugrp_region *ret_region)
 		return -EINVAL;
 	if (parse_u64_hex_token(tok[0], len[0], &region.start) < 0 ||
 	    parse_u64_hex_token(tok[1], len[1], &region.end) < 0 ||
-	    region_type_from_token(tok[2], len[2], &region.type) < 0 ||
-	    region.end < region.start)
+	    region_type_from_token(tok[2], len[2], &region.type) < 0 || region.end < region.start)
 		return -EINVAL;
 	*ret_region = region;
 	return 0;
@@ -210,8 +211,8 @@ static int append_region(struct iommugrp_region **regions, size_t *count,
  * returned, and -EBADMSG with the first bad line's 1-based number says some
  * were not.
  */
-int parse_regions(const char *text, struct iommugrp_region **ret_regions,
-		  size_t *ret_count, unsigned int *ret_bad_line)
+int parse_regions(const char *text, struct iommugrp_region **ret_regions, size_t *ret_count,
+		  unsigned int *ret_bad_line)
 {
 	struct iommugrp_region *regions = NULL, region;
 	unsigned int lineno = 0, first_bad = 0;
@@ -315,8 +316,7 @@ bool is_known_group_type(const char *type)
 	return false;
 }
 
-int parse_kernel_version(const char *release, unsigned int *ret_major,
-			 unsigned int *ret_minor)
+int parse_kernel_version(const char *release, unsigned int *ret_major, unsigned int *ret_minor)
 {
 	unsigned int major, minor;
 	int n = 0;
@@ -428,8 +428,8 @@ void parse_kernel_config(const char *config, struct boot_setting *setting)
 			set_from(&setting->passthrough, setting->passthrough_source,
 				 defaults[i].passthrough, defaults[i].option);
 		if (setting->strict < 0)
-			set_from(&setting->strict, setting->strict_source,
-				 defaults[i].strict, defaults[i].option);
+			set_from(&setting->strict, setting->strict_source, defaults[i].strict,
+				 defaults[i].option);
 	}
 }
 

@@ -58,8 +58,8 @@ static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_
 			continue;
 		r = refuse_if_host_needs(change, d, flags);
 		if (r == 0)
-			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
-					    NULL);
+			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath,
+					    driver, NULL);
 	}
 	if (r < 0 || change->refusal < 0)
 		return r;
@@ -70,7 +70,8 @@ static int plan_unbind_and_rebind(struct iommugrp_change *change, enum iommugrp_
 	for (size_t i = first; r == 0 && i < last; i++) {
 		struct step *u = &change->steps[i];
 
-		r = change_add_step(change, IOMMUGRP_STEP_BIND, u->device, u->devpath, u->driver, NULL);
+		r = change_add_step(change, IOMMUGRP_STEP_BIND, u->device, u->devpath, u->driver,
+				    NULL);
 	}
 	return r;
 }
@@ -82,16 +83,18 @@ static int refuse_by_rules(struct iommugrp_change *change, enum iommugrp_type_ru
 
 	if (rules == IOMMUGRP_RULES_NONE)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_TYPE_CHANGE, NULL, -EOPNOTSUPP,
-				     "kernel %s cannot change a group's type at run time (5.11 "
-				     "and later can); use iommu.passthrough= / iommu.strict= at boot",
-				     release);
+					"kernel %s cannot change a group's type at run time (5.11 "
+					"and later can); use iommu.passthrough= / iommu.strict= at "
+					"boot",
+					release);
 	if (rules == IOMMUGRP_RULES_SINGLE_DEVICE && ndev > 1 &&
 	    !kernel_probe_claim_rules(change->group->ctx, change->group))
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_KERNEL_RULES, NULL, -EINVAL,
-				     "group %u has %d devices, and kernel %s changes the policy only "
-				     "of single-device groups; kernels from 6.4, or 6.1 with "
-				     "iommugrp's kernel/ series, can",
-				     change->group->number, ndev, release);
+					"group %u has %d devices, and kernel %s changes the policy "
+					"only "
+					"of single-device groups; kernels from 6.4, or 6.1 with "
+					"iommugrp's kernel/ series, can",
+					change->group->number, ndev, release);
 	if (ndev <= 0)
 		return change_refuse(change, -EINVAL, "group %u has no devices",
 				     change->group->number);
@@ -106,8 +109,9 @@ static int refuse_or_noop(struct iommugrp_change *change)
 	r = iommugrp_group_get_type(change->group, &type);
 	if (r == -ENOENT)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_TYPE_CHANGE, NULL, -EOPNOTSUPP,
-				     "%s/type does not exist: this kernel cannot change policies",
-				     change->group->display_syspath);
+					"%s/type does not exist: this kernel cannot change "
+					"policies",
+					change->group->display_syspath);
 	if (r < 0)
 		return change_refuse(change, r, "%s/type is unreadable: %s",
 				     change->group->display_syspath, strerror(-r));
@@ -132,7 +136,8 @@ static int plan_policy(struct iommugrp_change *change, unsigned int flags)
 	iommugrp_kernel_get_release(change->group->ctx, &release);
 	r = iommugrp_kernel_get_type_rules(change->group->ctx, &rules);
 	if (r < 0)
-		return change_refuse(change, r, "cannot tell which rules kernel %s applies", release);
+		return change_refuse(change, r, "cannot tell which rules kernel %s applies",
+				     release);
 	r = refuse_by_rules(change, rules, release);
 	/* The probe may have found claim-based rules behind a 6.1 version number. */
 	if (r == 0 && change->refusal == 0)

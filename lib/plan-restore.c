@@ -41,10 +41,11 @@ static int plan_unbinds(struct iommugrp_change *change, const struct journal *ta
 		const char *driver = iommugrp_device_get_driver(d);
 
 		unbound[i] = driver && want &&
-			     (!streq_ptr(driver, want->driver) || (type_change && blocks_type_write(d, rules)));
+			     (!streq_ptr(driver, want->driver) ||
+			      (type_change && blocks_type_write(d, rules)));
 		if (unbound[i])
-			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
-					    NULL);
+			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath,
+					    driver, NULL);
 	}
 	return r;
 }
@@ -59,14 +60,14 @@ static int plan_overrides_and_binds(struct iommugrp_change *change, const struct
 		const struct journal_device *want = journal_find(target, d->name);
 
 		if (want && !streq_ptr(iommugrp_device_get_driver_override(d), want->override))
-			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
-					    NULL, want->override ? want->override : "\n");
+			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name,
+					    d->syspath, NULL,
+					    want->override ? want->override : "\n");
 	}
 	for (size_t i = 0; r == 0 && (d = iommugrp_group_device_next(change->group, d)); i++) {
 		const struct journal_device *want = journal_find(target, d->name);
 
-		if (want && want->driver &&
-		    (unbound[i] || !iommugrp_device_get_driver(d)))
+		if (want && want->driver && (unbound[i] || !iommugrp_device_get_driver(d)))
 			r = change_add_step(change, IOMMUGRP_STEP_BIND, d->name, d->syspath,
 					    want->driver, NULL);
 	}
@@ -90,7 +91,8 @@ int change_plan_converge(struct iommugrp_change *change, const struct journal *t
 		iommugrp_group_get_type(change->group, &now);
 		change->old_type = now ? strdup(now) : NULL;
 		change->expected_type = strdup(target->type);
-		r = change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL, NULL, target->type);
+		r = change_add_step(change, IOMMUGRP_STEP_WRITE_TYPE, NULL, NULL, NULL,
+				    target->type);
 	}
 	if (r == 0)
 		r = plan_overrides_and_binds(change, target, unbound);
@@ -167,13 +169,15 @@ static int plan_restore(struct iommugrp_change *change)
 		return change_refuse_unusable_journal(change, change->journal_path, r,
 						      "check the group and remove the file");
 	if (change->restore_source.group != change->group->number)
-		return change_refuse(change, -EBADMSG, "the journal /%s records group %u, not group %u: "
-						       "nothing done; remove the file",
+		return change_refuse(change, -EBADMSG,
+				     "the journal /%s records group %u, not group %u: "
+				     "nothing done; remove the file",
 				     change->journal_path, change->restore_source.group,
 				     change->group->number);
 	if (journal_check_group(&change->restore_source, change->group, &reason) < 0) {
-		r = change_refuse(change, -EBADMSG, "the journal /%s does not match group %u: %s; "
-						    "nothing done; remove the file",
+		r = change_refuse(change, -EBADMSG,
+				  "the journal /%s does not match group %u: %s; "
+				  "nothing done; remove the file",
 				  change->journal_path, change->group->number,
 				  reason ? reason : "out of memory");
 		free(reason);

@@ -31,14 +31,15 @@ static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, 
 		return vfs; /* unreadable sysfs: the plan cannot be made */
 	if (!has_override_file(d))
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_NO_OVERRIDE, d->name, -EOPNOTSUPP,
-				     "%s is a %s device without driver_override: it cannot be "
-				     "handed to VFIO",
-				     d->name, iommugrp_device_get_subsystem(d) ?: "non-PCI");
+					"%s is a %s device without driver_override: it cannot be "
+					"handed to VFIO",
+					d->name, iommugrp_device_get_subsystem(d) ?: "non-PCI");
 	if (vfs > 0)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_SRIOV_VFS, d->name, -EBUSY,
-				     "%s is an SR-IOV PF with %d VFs enabled, which vfio-pci refuses; "
-				     "disable them first (write 0 to /%s/sriov_numvfs)",
-				     d->name, vfs, d->syspath);
+					"%s is an SR-IOV PF with %d VFs enabled, which vfio-pci "
+					"refuses; "
+					"disable them first (write 0 to /%s/sriov_numvfs)",
+					d->name, vfs, d->syspath);
 	if (flags & IOMMUGRP_FORCE)
 		return 0;
 	why = host_needs_device(d);
@@ -92,9 +93,9 @@ static int plan_bind(struct iommugrp_change *change, unsigned int flags)
 		}
 	if (endpoints == 0)
 		return change_refuse_as(change, IOMMUGRP_REFUSAL_ONLY_BRIDGES, NULL, -EINVAL,
-				     "group %u holds only bridges, which stay "
-						      "with the host: nothing to hand to VFIO",
-				     change->group->number);
+					"group %u holds only bridges, which stay "
+					"with the host: nothing to hand to VFIO",
+					change->group->number);
 	change->noop = all_on_vfio;
 	if (change->noop)
 		return 0;
@@ -134,11 +135,10 @@ EXPORT int iommugrp_change_new_vfio_bind(struct iommugrp_group *group, unsigned 
 	change->save_record_path = journal_path(group->number, "vfio");
 	r = change->save_record_path ? plan_bind(change, flags) : -ENOMEM;
 	if (r == 0 && !change->noop && change->refusal == 0 &&
-	    iommugrp_vfio_pci_get_state(group->ctx, &state) == 0 &&
-	    state == IOMMUGRP_MODULE_MISSING)
+	    iommugrp_vfio_pci_get_state(group->ctx, &state) == 0 && state == IOMMUGRP_MODULE_MISSING)
 		r = change_refuse_as(change, IOMMUGRP_REFUSAL_VFIO_PCI_MISSING, NULL, -ENOENT,
 				     "vfio-pci is neither loaded, built in nor "
-						   "installed as a module for this kernel");
+				     "installed as a module for this kernel");
 	return finish(change, r, ret_change);
 }
 
@@ -156,11 +156,11 @@ static int plan_release_unrecorded(struct iommugrp_change *change)
 		    !(vfio_bound || iommugrp_device_get_driver_override(d)))
 			continue;
 		if (iommugrp_device_get_driver_override(d))
-			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->syspath,
-					    NULL, "\n");
+			r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name,
+					    d->syspath, NULL, "\n");
 		if (r == 0 && vfio_bound)
-			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath, driver,
-					    NULL);
+			r = change_add_step(change, IOMMUGRP_STEP_UNBIND, d->name, d->syspath,
+					    driver, NULL);
 		if (r == 0 && (vfio_bound || !driver))
 			r = change_add_step(change, IOMMUGRP_STEP_PROBE, d->name, d->syspath, NULL,
 					    NULL);
@@ -182,8 +182,9 @@ static int plan_release(struct iommugrp_change *change)
 	r = journal_read(change->group->ctx, change->drop_record_path, &record);
 	if (r == 0 && journal_check_group(&record, change->group, &reason) < 0) {
 		journal_clear(&record);
-		r = change_refuse(change, -EBADMSG, "the record /%s does not match group %u: %s; "
-						    "remove it to release without it",
+		r = change_refuse(change, -EBADMSG,
+				  "the record /%s does not match group %u: %s; "
+				  "remove it to release without it",
 				  change->drop_record_path, change->group->number,
 				  reason ? reason : "out of memory");
 		free(reason);

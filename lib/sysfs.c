@@ -78,8 +78,8 @@ int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_valu
 	return r;
 }
 
-int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir,
-		    const char *attr, char **ret_value)
+int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir, const char *attr,
+		    char **ret_value)
 {
 	char *path = path_join(dir, attr);
 	int r;
@@ -108,8 +108,8 @@ static int read_link(const struct iommugrp_ctx *ctx, const char *dir, const char
 }
 
 /* Resolves dir/link to a normalized path relative to the sysroot. */
-int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
-		      const char *link, char **ret_path)
+int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
+		      char **ret_path)
 {
 	char *target = NULL;
 	int r = read_link(ctx, dir, link, &target);
@@ -122,8 +122,8 @@ int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir,
 }
 
 /* The last component of a link's target: a driver's or subsystem's name. */
-int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir,
-			const char *link, char **ret_name)
+int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
+			char **ret_name)
 {
 	char *target = NULL, *slash;
 	int r = read_link(ctx, dir, link, &target);
@@ -168,8 +168,8 @@ static int strv_push(char ***strv, size_t *count, size_t *alloc, const char *s)
 }
 
 /* Names in a directory, without "." and "..", unsorted. */
-int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir,
-		   char ***ret_names, size_t *ret_count)
+int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
+		   size_t *ret_count)
 {
 	char **names = NULL;
 	size_t count = 0, alloc = 0;
@@ -233,8 +233,8 @@ int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *va
  * may end in 0x0a), and the stat of the very file read, so the permission
  * check and the contents cannot come from two different files.
  */
-int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit,
-		   char **ret_value, size_t *ret_len, struct stat *ret_stat)
+int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limit, char **ret_value,
+		   size_t *ret_len, struct stat *ret_stat)
 {
 	int fd, r;
 

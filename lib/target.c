@@ -37,8 +37,8 @@ static int group_of_device_dir(struct iommugrp_ctx *ctx, const char *devdir,
 
 		if (link)
 			problem(ctx, -EBADMSG, link,
-				"%s leads to group '%s', which is not in /sys/kernel/iommu_groups", link,
-				number_str);
+				"%s leads to group '%s', which is not in /sys/kernel/iommu_groups",
+				link, number_str);
 		free(link);
 	}
 	free(number_str);
@@ -46,8 +46,7 @@ static int group_of_device_dir(struct iommugrp_ctx *ctx, const char *devdir,
 }
 
 static int resolve_device_dir(struct iommugrp_ctx *ctx, const char *devdir, const char *name,
-			      struct iommugrp_group **ret_group,
-			      struct iommugrp_device **ret_device)
+			      struct iommugrp_group **ret_group, struct iommugrp_device **ret_device)
 {
 	struct iommugrp_group *group;
 	int r;
@@ -64,7 +63,8 @@ static int resolve_device_dir(struct iommugrp_ctx *ctx, const char *devdir, cons
 
 /* Through the bus's link to the device's own directory, so messages name the real path. */
 static int resolve_pci_address(struct iommugrp_ctx *ctx, const char *address,
-			       struct iommugrp_group **ret_group, struct iommugrp_device **ret_device)
+			       struct iommugrp_group **ret_group,
+			       struct iommugrp_device **ret_device)
 {
 	char *devdir = NULL;
 	int r;
@@ -119,7 +119,8 @@ static int resolve_name(struct iommugrp_ctx *ctx, const char *name,
 
 static bool is_device_name(const char *s)
 {
-	return *s && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-")] == '\0';
+	return *s && s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._"
+				 "-")] == '\0';
 }
 
 static int resolve_target(struct iommugrp_ctx *ctx, const char *target,

@@ -82,7 +82,8 @@ static int scan_process(struct iommugrp_group *group, unsigned int pid, char pat
 		return 0; /* gone, or not ours to read */
 	for (size_t i = 0; i < count && r == 0; i++) {
 		char target[PATH_MAX], *link = path_join(fddir, fds[i]);
-		ssize_t n = link ? readlinkat(group->ctx->rootfd, link, target, sizeof(target) - 1) : -1;
+		ssize_t n = link ? readlinkat(group->ctx->rootfd, link, target, sizeof(target) - 1)
+				 : -1;
 
 		free(link);
 		if (n <= 0)

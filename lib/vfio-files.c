@@ -61,8 +61,7 @@ static int add_cdevs(struct iommugrp_device *device, char ***files, size_t *coun
 	return r;
 }
 
-EXPORT int iommugrp_group_get_vfio_files(struct iommugrp_group *group,
-					 const char *const **ret_files)
+EXPORT int iommugrp_group_get_vfio_files(struct iommugrp_group *group, const char *const **ret_files)
 {
 	struct iommugrp_device *d = NULL;
 	char **files = NULL;

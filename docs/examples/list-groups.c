@@ -27,7 +27,8 @@ static void print_group(struct iommugrp_group *group)
 	while ((device = iommugrp_group_device_next(group, device))) {
 		const char *driver = iommugrp_device_get_driver(device);
 
-		printf("  %s %s\n", iommugrp_device_get_name(device), driver ? driver : "(no driver)");
+		printf("  %s %s\n", iommugrp_device_get_name(device),
+		       driver ? driver : "(no driver)");
 	}
 }
 

@@ -29,9 +29,17 @@ static void must(int ok)
 static void make_tree(const char *top)
 {
 	static const char *const dirs[] = {
-		"sys", "sys/kernel", "sys/kernel/iommu_groups", "sys/kernel/iommu_groups/0",
-		"sys/kernel/iommu_groups/0/devices", "sys/devices", "sys/devices/pci0000:00",
-		"sys/devices/pci0000:00/0000:00:02.0", "sys/bus", "sys/bus/pci", "sys/bus/pci/devices",
+		"sys",
+		"sys/kernel",
+		"sys/kernel/iommu_groups",
+		"sys/kernel/iommu_groups/0",
+		"sys/kernel/iommu_groups/0/devices",
+		"sys/devices",
+		"sys/devices/pci0000:00",
+		"sys/devices/pci0000:00/0000:00:02.0",
+		"sys/bus",
+		"sys/bus/pci",
+		"sys/bus/pci/devices",
 	};
 	char path[4096];
 

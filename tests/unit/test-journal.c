@@ -13,8 +13,10 @@ static const char good[] = "iommugrp-journal 1\n"
 			   "group 3\n"
 			   "type DMA-FQ\n"
 			   "device 0000:00:03.0 sys/devices/pci0000:00/0000:00:03.0 - -\n"
-			   "device 0000:01:01.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0 e1000 -\n"
-			   "device 0000:01:02.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:02.0 - vfio-pci\n"
+			   "device 0000:01:01.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:01.0 "
+			   "e1000 -\n"
+			   "device 0000:01:02.0 sys/devices/pci0000:00/0000:00:03.0/0000:01:02.0 - "
+			   "vfio-pci\n"
 			   "done 2\n"
 			   "checksum 2757410378\n"
 			   "end\n";
@@ -84,7 +86,9 @@ static void test_corrupt(void)
 	check_corrupt("iommugrp-journal 1\nboot-id x\nbogus line\nend\n", 3);
 	check_corrupt("iommugrp-journal 1\nboot-id x\noperation a\nend\n", 3);
 	check_corrupt("iommugrp-journal 1\nboot-id x\noperation restore\ngroup x3\nend\n", 4);
-	check_corrupt("iommugrp-journal 1\nboot-id x\noperation restore\ngroup 3\ndevice a b c\nend\n", 5);
+	check_corrupt("iommugrp-journal 1\nboot-id x\noperation restore\ngroup 3\ndevice a b "
+		      "c\nend\n",
+		      5);
 	/* A line twice, a device path out of sys/devices, a driver name that is a path. */
 	check_corrupt("iommugrp-journal 1\nboot-id x\nboot-id x\n", 3);
 	check_corrupt("iommugrp-journal 1\ndevice a sys/devices/../x - -\n", 2);
@@ -93,14 +97,16 @@ static void test_corrupt(void)
 	/* "end" without the checksum before it, or every line but no device: not sealed. */
 	check_corrupt("iommugrp-journal 1\nboot-id x\noperation restore\ngroup 3\nend\n", 5);
 	check_corrupt("iommugrp-journal 1\nboot-id x\noperation restore\ngroup 3\ntype -\n"
-		      "done 0\nchecksum 1\nend\n", 7);
+		      "done 0\nchecksum 1\nend\n",
+		      7);
 	check_corrupt("", 1);
 }
 
 /* Overrides with separators, escapes, "-" itself, and the longest field come back as they were. */
 static void test_escaped_round_trip(void)
 {
-	static const char *const overrides[] = { "my driver", "-", "back\\slash", "tab\there",
+	static const char *const overrides[] = { "my driver",	      "-",
+						 "back\\slash",	      "tab\there",
 						 "\xc3\xa9t\xc3\xa9", "\\x41" };
 	struct journal j, again;
 	unsigned int bad = 0;

@@ -11,8 +11,8 @@
 static const char *fixtures;
 static int logged_errors;
 
-static void count_errors(void *data, int priority, const char *file, int line,
-			 const char *fn, const char *format, va_list args)
+static void count_errors(void *data, int priority, const char *file, int line, const char *fn,
+			 const char *format, va_list args)
 {
 	(void)data, (void)file, (void)line, (void)fn, (void)format, (void)args;
 	if (priority <= 3)
@@ -101,7 +101,8 @@ static void test_targets(void)
 	CHECK_STR(iommugrp_device_get_name(d), "0000:01:02.0");
 	g = iommugrp_group_unref(g);
 	d = iommugrp_device_unref(d);
-	CHECK_INT(iommugrp_group_new_from_target(ctx, "/sys/bus/pci/devices/0000:00:02.0", &g, &d), 0);
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "/sys/bus/pci/devices/0000:00:02.0", &g, &d),
+		  0);
 	CHECK_INT(iommugrp_group_get_number(g), 2);
 	CHECK_STR(iommugrp_device_get_syspath(d), "/sys/devices/pci0000:00/0000:00:02.0");
 	g = iommugrp_group_unref(g);
@@ -115,7 +116,8 @@ static void test_targets(void)
 	CHECK_INT(iommugrp_group_new_from_target(ctx, "00:00.8", &g, NULL), -EINVAL);
 	CHECK_INT(iommugrp_group_new_from_target(ctx, "3x", &g, NULL), -EINVAL);
 	CHECK_INT(iommugrp_group_new_from_target(ctx, "a b", &g, NULL), -EINVAL);
-	CHECK_INT(iommugrp_group_new_from_target(ctx, "/sys/devices/nonexistent", &g, NULL), -ENOENT);
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "/sys/devices/nonexistent", &g, NULL),
+		  -ENOENT);
 	iommugrp_unref(ctx);
 }
 
@@ -368,7 +370,8 @@ int main(void)
 {
 	fixtures = getenv("IOMMUGRP_FIXTURES");
 	if (!fixtures) {
-		fprintf(stderr, "IOMMUGRP_FIXTURES must name the directory tests/fixtures/build filled\n");
+		fprintf(stderr, "IOMMUGRP_FIXTURES must name the directory tests/fixtures/build "
+				"filled\n");
 		return 2;
 	}
 	RUN(test_context);

@@ -11,7 +11,8 @@ static void test_path_resolve_link(void)
 	char *p = NULL;
 
 	CHECK_INT(path_resolve_link("sys/kernel/iommu_groups/3/devices",
-				    "../../../../devices/pci0000:00/0000:00:02.0", &p), 0);
+				    "../../../../devices/pci0000:00/0000:00:02.0", &p),
+		  0);
 	CHECK_STR(p, "sys/devices/pci0000:00/0000:00:02.0");
 	free(p);
 	CHECK_INT(path_resolve_link("a/b", "./c/./d//e", &p), 0);
@@ -65,11 +66,11 @@ static void test_parse_region_line(void)
 	CHECK_INT(r.type, IOMMUGRP_REGION_DIRECT_RELAXABLE);
 	CHECK_INT(parse_region_line("0xfd00000000 0xffffffffff reserved", &r), 0);
 	CHECK_INT(r.type, IOMMUGRP_REGION_RESERVED);
-	CHECK_INT(parse_region_line("0x10 0x0f msi", &r), -EINVAL);	   /* end < start */
-	CHECK_INT(parse_region_line("0x0 0x1", &r), -EINVAL);		   /* too few fields */
-	CHECK_INT(parse_region_line("0x0 0x1 msi extra", &r), -EINVAL);  /* too many */
-	CHECK_INT(parse_region_line("zz 0x1 msi", &r), -EINVAL);	   /* not hex */
-	CHECK_INT(parse_region_line("0x0 0x1 bogus", &r), -EINVAL);	   /* unknown type */
+	CHECK_INT(parse_region_line("0x10 0x0f msi", &r), -EINVAL);	/* end < start */
+	CHECK_INT(parse_region_line("0x0 0x1", &r), -EINVAL);		/* too few fields */
+	CHECK_INT(parse_region_line("0x0 0x1 msi extra", &r), -EINVAL); /* too many */
+	CHECK_INT(parse_region_line("zz 0x1 msi", &r), -EINVAL);	/* not hex */
+	CHECK_INT(parse_region_line("0x0 0x1 bogus", &r), -EINVAL);	/* unknown type */
 	CHECK_INT(parse_region_line("0x00000000000000000 0x1 msi", &r), -EINVAL); /* > 64 bit */
 }
 
@@ -83,7 +84,8 @@ static void test_parse_regions(void)
 	CHECK_INT(n, 0);
 	free(regions);
 	CHECK_INT(parse_regions("0x0 0xfff direct\n0x00000000fee00000 0x00000000feefffff msi\n",
-				&regions, &n, &bad), 0);
+				&regions, &n, &bad),
+		  0);
 	CHECK_INT(n, 2);
 	CHECK_INT(regions[1].type, IOMMUGRP_REGION_MSI);
 	free(regions);

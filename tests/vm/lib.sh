@@ -194,6 +194,14 @@ add_udev_to_initramfs() {
 	sed -e 's|@BINDIR@|/usr/bin|g' "$REPO_DIR/udev/05-iommugrp.rules.in" >"$root/lib/udev/rules.d/05-iommugrp.rules"
 	rm -f "$root/etc/vm-modules"
 	cp -r "$VM_DIR/guest-boot" "$VM_DIR/boot-configs" "$root/tests/"
+	# The measurement boot (guest-boot/boot-bench.sh) times driverctl too: Debian's, with bash.
+	if [[ ${VM_BOOT:-} == boot-bench ]]; then
+		ensure_host_packages /usr/sbin/driverctl:driverctl bash:bash
+		copy_with_libs "$root" "$(command -v bash)" /bin/bash
+		install -D -m 755 /usr/sbin/driverctl "$root/usr/bin/driverctl"
+		mkdir -p "$root/sbin"
+		ln -sf /bin/busybox "$root/sbin/modprobe"
+	fi
 	for so in "$REPO_DIR"/build/tests/preload/*.so "$REPO_DIR"/build/preload/*.so; do
 		[[ -e $so ]] && install -D -m 755 "$so" "$root/usr/lib/iommugrp-test/${so##*/}"
 	done

@@ -11,13 +11,17 @@ conf=/tests/boot-configs/$name
 state=/run/vm-boot
 mkdir -p "$state"
 
+# put_file SRC DEST: root's, mode 0644 (busybox has no install).
+put_file() {
+	cp "$1" "$2" && chmod 644 "$2" || fail "$name-config-installed" "cannot copy $1 to $2"
+}
 if [ -f "$conf.conf" ]; then
-	install -m 644 "$conf.conf" /etc/iommugrp.conf
+	put_file "$conf.conf" /etc/iommugrp.conf
 fi
 if [ -d "$conf.d" ]; then
 	mkdir -p /etc/iommugrp.d
 	chmod 755 /etc/iommugrp.d
-	for f in "$conf.d"/*; do install -m 644 "$f" /etc/iommugrp.d/; done
+	for f in "$conf.d"/*; do put_file "$f" "/etc/iommugrp.d/${f##*/}"; done
 fi
 # NAME.setup may change modes, add test rules, or write $state/udevd-args.
 if [ -f "$conf.setup" ]; then

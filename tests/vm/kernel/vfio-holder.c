@@ -78,7 +78,9 @@ int main(int argc, char **argv)
 	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status))
 		return fail("VFIO_GROUP_GET_STATUS");
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		fprintf(stderr, "vfio-holder: group %s is not viable (a member is bound to a kernel driver)\n",
+		fprintf(stderr,
+			"vfio-holder: group %s is not viable (a member is bound to a kernel "
+			"driver)\n",
 			arg);
 		return 1;
 	}
