@@ -133,6 +133,10 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIB_OBJS) $(DEP_LIBS_LIB) $(ALL_LDFLAGS)
 
+# test-stream holds cli/stream.c to libsmartcols' own output.
+$(B)/tests/test-stream: cli/stream.c cli/cli.h
+$(B)/tests/test-stream: DEP_LIBS_LIB += $(DEP_LIBS_CLI)
+
 # --- tests -------------------------------------------------------------------
 SAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 RUN_ENV = LD_LIBRARY_PATH=$(abspath $(B)) IOMMUGRP=$(abspath $(B))/iommugrp
