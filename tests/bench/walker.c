@@ -80,8 +80,12 @@ static void buf_json(struct buf *b, const char *s)
 		} else if (c >= 0x20) {
 			buf_mem(b, s, 1);
 		} else {
-			const char *named = c == '\b' ? "\\b" : c == '\t' ? "\\t" : c == '\n' ? "\\n" :
-					    c == '\f' ? "\\f" : c == '\r' ? "\\r" : NULL;
+			const char *named = c == '\b'	? "\\b"
+					    : c == '\t' ? "\\t"
+					    : c == '\n' ? "\\n"
+					    : c == '\f' ? "\\f"
+					    : c == '\r' ? "\\r"
+							: NULL;
 
 			if (!named) {
 				snprintf(esc, sizeof(esc), "\\u%04x", c);
@@ -104,8 +108,7 @@ static void buf_raw_member(struct buf *b, const char *indent, const char *key, c
 	buf_mem(b, ",\n", 2);
 }
 
-static void buf_string_member(struct buf *b, const char *indent, const char *key,
-			      const char *value)
+static void buf_string_member(struct buf *b, const char *indent, const char *key, const char *value)
 {
 	buf_str(b, indent);
 	buf_mem(b, "\"", 1);
@@ -218,7 +221,8 @@ static int compare_names(const void *a, const void *b)
 
 static int compare_numbers(const void *a, const void *b)
 {
-	unsigned long x = strtoul(*(char *const *)a, NULL, 10), y = strtoul(*(char *const *)b, NULL, 10);
+	unsigned long x = strtoul(*(char *const *)a, NULL, 10),
+		      y = strtoul(*(char *const *)b, NULL, 10);
 
 	return (x > y) - (x < y);
 }
@@ -244,7 +248,8 @@ static const struct names *hwdb_names(const char *key)
 		return &none;
 	n = &cache[n_cache++];
 	snprintf(n->key, sizeof(n->key), "%s", key);
-	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, key, 0)) {
+	udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, key, 0))
+	{
 		const char *name = udev_list_entry_get_name(e);
 		char *value = strdup(udev_list_entry_get_value(e));
 
@@ -383,8 +388,8 @@ static void print_group(const char *number, bool first)
 	snprintf(text, sizeof(text), "%zu", count);
 	buf_raw_member(&out, in, "devices", text);
 	buf_raw_member(&out, in, "viable", viable ? "true" : "false");
-	static const char *const none[] = { "vfio", "subsystem", "id", "classid", "class",
-					    "vendor", "model", "driver", "override" };
+	static const char *const none[] = { "vfio",   "subsystem", "id",     "classid", "class",
+					    "vendor", "model",	   "driver", "override" };
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
 		buf_raw_member(&out, in, none[i], "null");
 	snprintf(text, sizeof(text), "/%s", dir);
@@ -423,7 +428,8 @@ int main(int argc, char **argv)
 	groups = list_dir("sys/kernel/iommu_groups", &count);
 	if (count == 0)
 		fputs("iommugrp: no IOMMU groups: the IOMMU is off or absent "
-		      "(see 'iommugrp status')\n", stderr);
+		      "(see 'iommugrp status')\n",
+		      stderr);
 	qsort(groups, count, sizeof(*groups), compare_numbers);
 	buf_str(&out, "{\n   \"iommugroups\": [\n");
 	for (size_t i = 0; i < count; i++)
