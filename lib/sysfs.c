@@ -58,6 +58,13 @@ static int read_all(int fd, bool short_read_is_eof, char **ret_value)
 		}
 	}
 	buf[len] = '\0';
+	/* Values are kept (a group's type, an override): not in a 4 KiB buffer each. */
+	if (len + 1 < size) {
+		char *fitted = realloc(buf, len + 1);
+
+		if (fitted)
+			buf = fitted;
+	}
 	*ret_value = buf;
 	return (int)len;
 }
