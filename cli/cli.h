@@ -95,6 +95,15 @@ int columns_parse(const char *spec, const struct column_set *defaults, struct co
 void columns_print_list(FILE *out);
 struct libscols_table *columns_new_table(const struct cli *cli, const struct column_set *set,
 					 const char *json_name, bool tree);
+#define COLUMN_SCRATCH 32
+const char *column_text(enum column_id id, struct iommugrp_group *group,
+			struct iommugrp_device *device, char scratch[COLUMN_SCRATCH], char **owned);
+const char *column_group_text(enum column_id id, struct iommugrp_group *group,
+			      char scratch[COLUMN_SCRATCH], char **owned);
+const char *column_device_text(enum column_id id, struct iommugrp_device *device,
+			       char scratch[COLUMN_SCRATCH], char **owned);
+int column_json_type(enum column_id id);
+const char *column_name(enum column_id id);
 char *column_group_value(enum column_id id, struct iommugrp_group *group);
 char *column_device_value(enum column_id id, struct iommugrp_device *device);
 void columns_fill_line(struct libscols_line *line, const struct column_set *set,
@@ -115,6 +124,24 @@ void json_array_end(struct json *j);
 void json_string(struct json *j, const char *key, const char *value);
 void json_uint(struct json *j, const char *key, unsigned long long value);
 void json_bool(struct json *j, const char *key, bool value);
+
+/* stream.c: list's JSON and raw output without building a table; the same bytes. */
+struct stream {
+	FILE *out;
+	const struct column_set *set;
+	bool json, noheadings, failed;
+	int depth, last_visible;
+	size_t lines, len;
+	char buf[64 * 1024];
+};
+void stream_begin(struct stream *s, FILE *out, const struct column_set *set, bool json,
+		  bool noheadings, const char *json_name);
+void stream_row(struct stream *s, struct iommugrp_group *group, struct iommugrp_device *device,
+		bool first_sibling);
+void stream_children_begin(struct stream *s);
+void stream_children_end(struct stream *s);
+void stream_row_end(struct stream *s);
+int stream_end(struct stream *s);
 
 /* Commands, one file each. */
 int cmd_list(struct cli *cli, int argc, char **argv);

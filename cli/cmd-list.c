@@ -2,6 +2,7 @@
 /* iommugrp list: every group and its devices, as a tree, list, raw or JSON. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -44,6 +45,43 @@ static int add_group(struct libscols_table *tb, const struct column_set *set,
 	return 0;
 }
 
+/* JSON and raw output, streamed: what libsmartcols would print, without the table. */
+static int stream_groups(struct cli *cli, const struct column_set *set, bool tree)
+{
+	static struct stream s;
+	struct iommugrp_group *group = NULL;
+	bool first_group = true;
+
+	stream_begin(&s, stdout, set, cli->json, cli->noheadings, "iommugroups");
+	while ((group = iommugrp_group_next(cli->ctx, group))) {
+		struct iommugrp_device *device = NULL;
+		bool first_device = true;
+
+		stream_row(&s, group, NULL, first_group);
+		first_group = false;
+		while ((device = iommugrp_group_device_next(group, device))) {
+			if (!tree) {
+				stream_row_end(&s);
+				stream_row(&s, group, device, false);
+				continue;
+			}
+			if (first_device)
+				stream_children_begin(&s);
+			stream_row(&s, group, device, first_device);
+			stream_row_end(&s);
+			first_device = false;
+		}
+		if (tree && !first_device)
+			stream_children_end(&s);
+		stream_row_end(&s);
+	}
+	if (stream_end(&s) < 0) {
+		cli_error("cannot write the output: %m");
+		return EXIT_ERROR;
+	}
+	return EXIT_OK;
+}
+
 static int print_groups(struct cli *cli, struct column_set *set)
 {
 	bool tree = !cli->flat && !cli->raw && (has_column(set, COL_NAME) || cli->json);
@@ -54,6 +92,9 @@ static int print_groups(struct cli *cli, struct column_set *set)
 		set->hidden = (int)set->count;
 		set->ids[set->count++] = COL_NAME;
 	}
+	/* Colors are libsmartcols' business; plain JSON and raw text stream. */
+	if ((cli->json || cli->raw) && !cli_use_color(cli))
+		return stream_groups(cli, set, tree);
 	tb = columns_new_table(cli, set, "iommugroups", tree);
 	struct iommugrp_group *group = NULL;
 	int status = EXIT_OK;
@@ -86,9 +127,14 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	char **args;
 	int count, n, status;
 
+	static char stdout_buffer[64 * 1024];
+
 	if (cli_parse(&spec, argc, argv, &args, &count) < 0)
 		return EXIT_ERROR;
 	free(args);
+	/* A pipe gets the listing in 64 KiB writes, not stdio's 4 KiB; a terminal stays as it is. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, stdout_buffer, _IOFBF, sizeof(stdout_buffer));
 	if (cli->list_columns) {
 		columns_print_list(stdout);
 		return EXIT_OK;

@@ -2,7 +2,6 @@
 /* The output columns: one registry serves the table, the tree, raw and JSON output. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -99,6 +98,16 @@ void columns_print_list(FILE *out)
 		fprintf(out, "%11s  %s\n", infos[i].name, infos[i].help);
 }
 
+int column_json_type(enum column_id id)
+{
+	return infos[id].json_type;
+}
+
+const char *column_name(enum column_id id)
+{
+	return infos[id].name;
+}
+
 /* JSON keys are the lower-case column names. */
 static void set_json_key(struct libscols_column *cl, const char *name)
 {
@@ -144,52 +153,54 @@ struct libscols_table *columns_new_table(const struct cli *cli, const struct col
 	return tb;
 }
 
-static char *xstrdup_or_null(const char *s)
+/*
+ * A cell's text: a string the library owns, a constant, one formatted into
+ * scratch, or one allocated for the caller, who frees *owned (REASON's
+ * sentences). NULL for an empty cell. The streaming writer prints it as it is;
+ * libsmartcols gets a copy.
+ */
+const char *column_text(enum column_id id, struct iommugrp_group *group,
+			struct iommugrp_device *device, char scratch[COLUMN_SCRATCH], char **owned)
 {
-	return s ? strdup(s) : NULL;
+	return device ? column_device_text(id, device, scratch, owned)
+		      : column_group_text(id, group, scratch, owned);
 }
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-	va_list args;
-	char *s = NULL;
-
-	va_start(args, fmt);
-	if (vasprintf(&s, fmt, args) < 0)
-		s = NULL;
-	va_end(args);
-	return s;
-}
-
-char *column_group_value(enum column_id id, struct iommugrp_group *group)
+const char *column_group_text(enum column_id id, struct iommugrp_group *group,
+			      char scratch[COLUMN_SCRATCH], char **owned)
 {
 	const char *type;
 	int n;
 
 	switch (id) {
 	case COL_NAME:
-		return format("group %u", iommugrp_group_get_number(group));
+		snprintf(scratch, COLUMN_SCRATCH, "group %u", iommugrp_group_get_number(group));
+		return scratch;
 	case COL_GROUP:
-		return format("%u", iommugrp_group_get_number(group));
+		snprintf(scratch, COLUMN_SCRATCH, "%u", iommugrp_group_get_number(group));
+		return scratch;
 	case COL_TYPE:
-		return iommugrp_group_get_type(group, &type) == 0 ? strdup(type) : NULL;
+		return iommugrp_group_get_type(group, &type) == 0 ? type : NULL;
 	case COL_DEVICES:
 		n = iommugrp_group_get_device_count(group);
-		return n >= 0 ? format("%d", n) : NULL;
+		if (n < 0)
+			return NULL;
+		snprintf(scratch, COLUMN_SCRATCH, "%d", n);
+		return scratch;
 	case COL_VIABLE:
 		n = iommugrp_group_check_viable(group);
-		return n < 0 ? NULL : strdup(n ? "yes" : "no"); /* unknown: empty, JSON null */
+		return n < 0 ? NULL : n ? "yes" : "no"; /* unknown: empty, JSON null */
 	case COL_PATH:
-		return xstrdup_or_null(iommugrp_group_get_syspath(group));
+		return iommugrp_group_get_syspath(group);
 	case COL_REASON:
-		return why_group_reason(group);
+		return *owned = why_group_reason(group);
 	default:
 		return NULL;
 	}
 }
 
-static char *pci_value(enum column_id id, struct iommugrp_device *device)
+static const char *pci_text(enum column_id id, struct iommugrp_device *device,
+			    char scratch[COLUMN_SCRATCH])
 {
 	uint16_t vendor, dev;
 	uint32_t class_code;
@@ -197,49 +208,75 @@ static char *pci_value(enum column_id id, struct iommugrp_device *device)
 	if (iommugrp_device_get_pci_ids(device, &vendor, &dev, &class_code) < 0)
 		return NULL;
 	if (id == COL_ID)
-		return format("%04x:%04x", vendor, dev);
-	return format("0x%06x", class_code);
+		snprintf(scratch, COLUMN_SCRATCH, "%04x:%04x", vendor, dev);
+	else
+		snprintf(scratch, COLUMN_SCRATCH, "0x%06x", class_code);
+	return scratch;
 }
 
-char *column_device_value(enum column_id id, struct iommugrp_device *device)
+const char *column_device_text(enum column_id id, struct iommugrp_device *device,
+			       char scratch[COLUMN_SCRATCH], char **owned)
 {
 	enum iommugrp_vfio_state state;
 
 	switch (id) {
 	case COL_NAME:
-		return strdup(iommugrp_device_get_name(device));
+		return iommugrp_device_get_name(device);
 	case COL_GROUP:
-		return format("%u", iommugrp_group_get_number(iommugrp_device_get_group(device)));
+		snprintf(scratch, COLUMN_SCRATCH, "%u",
+			 iommugrp_group_get_number(iommugrp_device_get_group(device)));
+		return scratch;
 	case COL_VIABLE:
 		if (iommugrp_device_read_vfio_state(device, &state) < 0)
 			return NULL;
-		return strdup(state == IOMMUGRP_VFIO_KERNEL_DRIVER ? "no" : "yes");
+		return state == IOMMUGRP_VFIO_KERNEL_DRIVER ? "no" : "yes";
 	case COL_VFIO:
 		if (iommugrp_device_read_vfio_state(device, &state) < 0)
 			return NULL;
-		return strdup(iommugrp_vfio_state_to_string(state));
+		return iommugrp_vfio_state_to_string(state);
 	case COL_SUBSYSTEM:
-		return xstrdup_or_null(iommugrp_device_get_subsystem(device));
+		return iommugrp_device_get_subsystem(device);
 	case COL_CLASS:
-		return xstrdup_or_null(iommugrp_device_get_class_name(device));
+		return iommugrp_device_get_class_name(device);
 	case COL_CLASSID:
 	case COL_ID:
-		return pci_value(id, device);
+		return pci_text(id, device, scratch);
 	case COL_VENDOR:
-		return xstrdup_or_null(iommugrp_device_get_vendor_name(device));
+		return iommugrp_device_get_vendor_name(device);
 	case COL_MODEL:
-		return xstrdup_or_null(iommugrp_device_get_model_name(device));
+		return iommugrp_device_get_model_name(device);
 	case COL_DRIVER:
-		return xstrdup_or_null(iommugrp_device_get_driver(device));
+		return iommugrp_device_get_driver(device);
 	case COL_OVERRIDE:
-		return xstrdup_or_null(iommugrp_device_get_driver_override(device));
+		return iommugrp_device_get_driver_override(device);
 	case COL_PATH:
-		return xstrdup_or_null(iommugrp_device_get_syspath(device));
+		return iommugrp_device_get_syspath(device);
 	case COL_REASON:
-		return why_device_reason(device);
+		return *owned = why_device_reason(device);
 	default:
 		return NULL;
 	}
+}
+
+static char *xstrdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *column_group_value(enum column_id id, struct iommugrp_group *group)
+{
+	char scratch[COLUMN_SCRATCH], *owned = NULL;
+	const char *text = column_group_text(id, group, scratch, &owned);
+
+	return owned ? owned : xstrdup_or_null(text);
+}
+
+char *column_device_value(enum column_id id, struct iommugrp_device *device)
+{
+	char scratch[COLUMN_SCRATCH], *owned = NULL;
+	const char *text = column_device_text(id, device, scratch, &owned);
+
+	return owned ? owned : xstrdup_or_null(text);
 }
 
 static const char *cell_color(enum column_id id, const char *value, bool group_row)

@@ -231,18 +231,15 @@ EXPORT const char *iommugrp_device_get_class_name(struct iommugrp_device *device
 static int detect_bridge(struct iommugrp_device *device)
 {
 	uint32_t class_code;
-	char *config = NULL;
+	uint8_t header;
 	char *path = path_join(device->syspath, "config");
-	int n = path ? sysfs_read(device->group->ctx, path, &config) : -ENOMEM;
-	int header;
+	int n = path ? sysfs_read_byte(device->group->ctx, path, 0x0e, &header) : -ENOMEM;
 
 	free(path);
-	if (n > 0x0e) {
-		header = config[0x0e] & 0x7f;
-		free(config);
+	if (n == 0) {
+		header &= 0x7f;
 		return header == 1 || header == 2;
 	}
-	free(config);
 	n = iommugrp_device_get_pci_ids(device, NULL, NULL, &class_code);
 	if (n < 0)
 		return n;

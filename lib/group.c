@@ -277,14 +277,26 @@ static int compare_devices(const void *a, const void *b)
 		      (*(struct iommugrp_device *const *)b)->name);
 }
 
+/*
+ * A member's subsystem link, read now, says the device is there (no faccessat
+ * per device) and is read for every listing anyway. Without one, the old test.
+ */
+static bool member_exists(struct iommugrp_ctx *ctx, const char *syspath, char **ret_subsystem)
+{
+	if (sysfs_link_basename(ctx, syspath, "subsystem", ret_subsystem) == 0)
+		return true;
+	*ret_subsystem = NULL;
+	return sysfs_exists(ctx, syspath) == 0;
+}
+
 static int add_member(struct iommugrp_group *group, const char *devdir, const char *name)
 {
 	struct iommugrp_ctx *ctx = group->ctx;
-	char *syspath = NULL;
+	char *syspath = NULL, *subsystem = NULL;
 	int r;
 
 	r = sysfs_link_target(ctx, devdir, name, &syspath);
-	if (r < 0 || sysfs_exists(ctx, syspath) < 0) {
+	if (r < 0 || !member_exists(ctx, syspath, &subsystem)) {
 		char *link = strdup_printf("%s/devices/%s", group->display_syspath, name);
 
 		if (link)
@@ -297,8 +309,14 @@ static int add_member(struct iommugrp_group *group, const char *devdir, const ch
 	}
 	group->devices[group->n_devices] = device_new(group, name, syspath);
 	free(syspath);
-	if (!group->devices[group->n_devices])
+	if (!group->devices[group->n_devices]) {
+		free(subsystem);
 		return -ENOMEM;
+	}
+	if (subsystem) {
+		group->devices[group->n_devices]->subsystem = subsystem;
+		group->devices[group->n_devices]->loaded_subsystem = 1;
+	}
 	group->n_devices++;
 	return 0;
 }
@@ -325,6 +343,8 @@ static void load_devices(struct iommugrp_group *group)
 		r = add_member(group, devdir, names[i]);
 	group->devices_err = r;
 	qsort(group->devices, group->n_devices, sizeof(*group->devices), compare_devices);
+	for (size_t i = 0; i < group->n_devices; i++)
+		group->devices[i]->index = i;
 	strv_free(names, count);
 	free(devdir);
 }
@@ -343,10 +363,12 @@ EXPORT struct iommugrp_device *iommugrp_group_device_next(struct iommugrp_group 
 
 	if (iommugrp_group_get_device_count(group) <= 0)
 		return NULL;
+	/* Each device knows its place: walking a group is linear, not quadratic. */
 	if (prev) {
-		while (i < group->n_devices && group->devices[i] != prev)
-			i++;
-		i++;
+		if (prev->group != group || prev->index >= group->n_devices ||
+		    group->devices[prev->index] != prev)
+			return NULL;
+		i = prev->index + 1;
 	}
 	return i < group->n_devices ? group->devices[i] : NULL;
 }
@@ -387,6 +409,7 @@ void group_forget_state(struct iommugrp_group *group)
 	group->dma_owner_err = 0;
 	group->loaded_dma_owner = 0;
 	users_free(group);
+	users_forget_scan(group->ctx); /* a change may have moved who holds what */
 	for (size_t i = 0; i < group->n_devices; i++)
 		device_forget_state(group->devices[i]);
 }

@@ -4,6 +4,7 @@
 #define IOMMUGRP_INTERNAL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 #include "iommugrp.h"
@@ -16,6 +17,7 @@
 struct udev;
 struct udev_hwdb;
 struct hwdb_names;
+struct vfio_holder;
 
 struct iommugrp_region {
 	uint64_t start;
@@ -28,6 +30,7 @@ struct iommugrp_device {
 	char *name;
 	char *syspath;	       /* relative to the sysroot, no leading '/': sys/devices/... */
 	char *display_syspath; /* same with a leading '/' */
+	size_t index;	       /* in group->devices, for iommugrp_group_device_next() */
 
 	/* Each attribute is read once, on first use. */
 	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1, loaded_pci : 1,
@@ -88,6 +91,11 @@ struct iommugrp_ctx {
 	struct iommugrp_group **groups;
 	size_t n_groups;
 
+	/* users.c: what /proc showed open under /dev/vfio, scanned once (1), or -errno */
+	int vfio_scan;
+	struct vfio_holder *vfio_holders;
+	size_t n_vfio_holders;
+
 	struct udev *udev;
 	struct udev_hwdb *hwdb;
 	int hwdb_tried;
@@ -142,6 +150,8 @@ void problems_free(struct problem_list *list);
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);
 int sysfs_read_fd(int fd, char **ret_value);
+int sysfs_read_byte(const struct iommugrp_ctx *ctx, const char *path, off_t offset,
+		    uint8_t *ret_byte);
 int sysfs_read_attr(const struct iommugrp_ctx *ctx, const char *dir, const char *attr,
 		    char **ret_value);
 int sysfs_link_target(const struct iommugrp_ctx *ctx, const char *dir, const char *link,
@@ -204,6 +214,7 @@ void topology_free(struct iommugrp_ctx *ctx);
 
 /* users.c */
 void users_free(struct iommugrp_group *group);
+void users_forget_scan(struct iommugrp_ctx *ctx);
 
 /* vfio-files.c */
 void vfio_files_free(struct iommugrp_group *group);

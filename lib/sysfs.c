@@ -18,7 +18,13 @@
 /* sysfs attributes are at most a page; reserved_regions and /proc files may be longer. */
 #define READ_LIMIT (1024 * 1024)
 
-static int read_all(int fd, char **ret_value)
+/*
+ * A sysfs attribute arrives whole in the first read (the kernel renders it into
+ * one page, and a binary attribute gives what was asked up to its size), so a
+ * short first read under sys/ is the end: no second read to hear EOF. Anything
+ * else (/proc's seq_files hand out a page at a time) and a full buffer read on.
+ */
+static int read_all(int fd, bool short_read_is_eof, char **ret_value)
 {
 	size_t size = 4096, len = 0;
 	char *buf = malloc(size);
@@ -26,7 +32,8 @@ static int read_all(int fd, char **ret_value)
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		ssize_t n = read(fd, buf + len, size - len - 1);
+		size_t want = size - len - 1;
+		ssize_t n = read(fd, buf + len, want);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -37,6 +44,8 @@ static int read_all(int fd, char **ret_value)
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (short_read_is_eof && (size_t)n < want)
+			break;
 		if (len + 1 == size) {
 			char *bigger = size >= READ_LIMIT ? NULL : realloc(buf, size * 2);
 
@@ -49,19 +58,33 @@ static int read_all(int fd, char **ret_value)
 		}
 	}
 	buf[len] = '\0';
+	/* Values are kept (a group's type, an override): not in a 4 KiB buffer each. */
+	if (len + 1 < size) {
+		char *fitted = realloc(buf, len + 1);
+
+		if (fitted)
+			buf = fitted;
+	}
 	*ret_value = buf;
 	return (int)len;
 }
 
 /* Reads a whole file; strips one trailing newline. Returns the length or -errno. */
 /* Reads a whole regular file from FD (-EINVAL for anything else: a FIFO would block). */
+static bool sysfs_is_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int sysfs_read_fd(int fd, char **ret_value)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	return S_ISREG(st.st_mode) ? read_all(fd, ret_value) : -EINVAL;
+	return S_ISREG(st.st_mode) ? read_all(fd, false, ret_value) : -EINVAL;
 }
 
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value)
@@ -71,10 +94,29 @@ int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_valu
 	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	r = sysfs_read_fd(fd, ret_value);
+	/* Only a regular file: a FIFO planted in a tree would block the read. */
+	r = sysfs_is_regular(fd) ? read_all(fd, strncmp(path, "sys/", 4) == 0, ret_value) : -EINVAL;
 	close(fd);
 	if (r > 0 && (*ret_value)[r - 1] == '\n')
 		(*ret_value)[--r] = '\0';
+	return r;
+}
+
+/* One byte at an offset: a single config-space access where a whole read would be ~1,000. */
+int sysfs_read_byte(const struct iommugrp_ctx *ctx, const char *path, off_t offset,
+		    uint8_t *ret_byte)
+{
+	int fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+	int r;
+
+	if (fd < 0)
+		return -errno;
+	do
+		n = pread(fd, ret_byte, 1, offset);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : n == 0 ? -ENODATA : 0;
+	close(fd);
 	return r;
 }
 
@@ -167,33 +209,41 @@ static int strv_push(char ***strv, size_t *count, size_t *alloc, const char *s)
 	return 0;
 }
 
-/* Names in a directory, without "." and "..", unsorted. */
+/*
+ * Names in a directory, without "." and "..", unsorted. getdents64 itself:
+ * fdopendir's fstat and fcntl per directory add up on big hosts.
+ */
 int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
 		   size_t *ret_count)
 {
-	char **names = NULL;
+	char **names = NULL, buf[16 * 1024] __attribute__((aligned(8)));
 	size_t count = 0, alloc = 0;
-	struct dirent *de;
-	DIR *d;
 	int fd, r = 0;
 
 	fd = openat(ctx->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+	for (;;) {
+		ssize_t n = getdents64(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
 			continue;
-		r = strv_push(&names, &count, &alloc, de->d_name);
+		if (n <= 0) {
+			r = n < 0 ? -errno : 0;
+			break;
+		}
+		for (ssize_t off = 0; off < n && r == 0;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+			off += de->d_reclen;
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			r = strv_push(&names, &count, &alloc, de->d_name);
+		}
 		if (r < 0)
 			break;
 	}
-	closedir(d);
+	close(fd);
 	if (r < 0) {
 		strv_free(names, count);
 		return r;
@@ -250,7 +300,7 @@ int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limi
 		close(fd);
 		return -EISDIR;
 	}
-	r = read_all(fd, ret_value);
+	r = read_all(fd, false, ret_value);
 	close(fd);
 	if (r < 0)
 		return r;

@@ -5,7 +5,9 @@
  * /dev/vfio/devices/vfioX of a member, in /proc/PID/fd, is the only trace a
  * VMM leaves.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,25 +28,177 @@ void users_free(struct iommugrp_group *group)
 	group->loaded_users = 0;
 }
 
-/* The /dev paths that give access to this group's DMA. */
-static size_t group_vfio_paths(struct iommugrp_group *group, char paths[][64], size_t max)
+/*
+ * One scan of /proc per context, whatever the number of groups asked about:
+ * every open file under /dev/vfio/, in /proc's order. A group's users are then
+ * picked from that list. Only fd links are read, through directory fds, with no
+ * allocation per descriptor; only VFIO targets are kept.
+ */
+struct vfio_holder {
+	unsigned int pid;
+	char *file;
+};
+
+#define VFIO_PREFIX "/dev/vfio/"
+
+void users_forget_scan(struct iommugrp_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_vfio_holders; i++)
+		free(ctx->vfio_holders[i].file);
+	free(ctx->vfio_holders);
+	ctx->vfio_holders = NULL;
+	ctx->n_vfio_holders = 0;
+	ctx->vfio_scan = 0;
+}
+
+static int add_holder(struct iommugrp_ctx *ctx, size_t *alloc, unsigned int pid, const char *file)
+{
+	if (ctx->n_vfio_holders == *alloc) {
+		size_t n = *alloc ? *alloc * 2 : 16;
+		struct vfio_holder *bigger = realloc(ctx->vfio_holders, n * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		ctx->vfio_holders = bigger;
+		*alloc = n;
+	}
+	ctx->vfio_holders[ctx->n_vfio_holders].pid = pid;
+	ctx->vfio_holders[ctx->n_vfio_holders].file = strdup(file);
+	if (!ctx->vfio_holders[ctx->n_vfio_holders].file)
+		return -ENOMEM;
+	ctx->n_vfio_holders++;
+	return 0;
+}
+
+/* Calls fn for each entry of the directory open at fd but "." and "..". */
+static int for_each_entry(int fd, int (*fn)(void *data, const char *name), void *data)
+{
+	char buf[8192] __attribute__((aligned(8)));
+
+	for (;;) {
+		ssize_t n = getdents64(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : 0;
+		for (ssize_t off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			int r;
+
+			off += de->d_reclen;
+			if (de->d_name[0] == '.' &&
+			    (de->d_name[1] == '\0' ||
+			     (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+				continue;
+			r = fn(data, de->d_name);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+struct process_scan {
+	struct iommugrp_ctx *ctx;
+	size_t alloc;
+	int procfd, fdfd;
+	unsigned int pid;
+};
+
+static int check_fd(void *data, const char *name)
+{
+	struct process_scan *scan = data;
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(scan->fdfd, name, target, sizeof(target) - 1);
+
+	if (n < (ssize_t)strlen(VFIO_PREFIX))
+		return 0;
+	target[n] = '\0';
+	if (strncmp(target, VFIO_PREFIX, strlen(VFIO_PREFIX)) != 0)
+		return 0;
+	return add_holder(scan->ctx, &scan->alloc, scan->pid, target);
+}
+
+static int scan_process(void *data, const char *name)
+{
+	struct process_scan *scan = data;
+	char fddir[32];
+	int r;
+
+	if (parse_uint(name, &scan->pid) < 0)
+		return 0;
+	snprintf(fddir, sizeof(fddir), "%u/fd", scan->pid);
+	scan->fdfd = openat(scan->procfd, fddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (scan->fdfd < 0)
+		return 0; /* gone, or not ours to read */
+	r = for_each_entry(scan->fdfd, check_fd, scan);
+	close(scan->fdfd);
+	return r == -ENOMEM ? r : 0;
+}
+
+static int scan_proc(struct iommugrp_ctx *ctx)
+{
+	struct process_scan scan = { .ctx = ctx };
+	int r;
+
+	if (ctx->vfio_scan)
+		return ctx->vfio_scan < 0 ? ctx->vfio_scan : 0;
+	scan.procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (scan.procfd < 0) {
+		r = errno == ENOENT ? 0 : -errno;
+	} else {
+		r = for_each_entry(scan.procfd, scan_process, &scan);
+		close(scan.procfd);
+	}
+	ctx->vfio_scan = r < 0 ? r : 1;
+	return r;
+}
+
+static int strv_add(char ***strv, size_t *count, char *s)
+{
+	char **bigger;
+
+	if (!s)
+		return -ENOMEM;
+	bigger = realloc(*strv, (*count + 1) * sizeof(char *));
+	if (!bigger) {
+		free(s);
+		return -ENOMEM;
+	}
+	*strv = bigger;
+	(*strv)[(*count)++] = s;
+	return 0;
+}
+
+/* The /dev paths that give access to this group's DMA, as many as there are. */
+static int group_vfio_paths(struct iommugrp_group *group, char ***ret_paths, size_t *ret_count)
 {
 	struct iommugrp_device *d = NULL;
+	char **paths = NULL;
 	size_t n = 0;
+	int r;
 
-	snprintf(paths[n++], 64, "/dev/vfio/%u", group->number);
-	snprintf(paths[n++], 64, "/dev/vfio/noiommu-%u", group->number);
-	while ((d = iommugrp_group_device_next(group, d)) && n < max) {
+	r = strv_add(&paths, &n, strdup_printf(VFIO_PREFIX "%u", group->number));
+	if (r == 0)
+		r = strv_add(&paths, &n, strdup_printf(VFIO_PREFIX "noiommu-%u", group->number));
+	while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
 		char **names = NULL, *dir = path_join(d->syspath, "vfio-dev");
 		size_t count = 0;
 
 		if (dir && sysfs_list_dir(group->ctx, dir, &names, &count) == 0)
-			for (size_t i = 0; i < count && n < max; i++)
-				snprintf(paths[n++], 64, "/dev/vfio/devices/%s", names[i]);
+			for (size_t i = 0; i < count && r == 0; i++)
+				r = strv_add(&paths, &n,
+					     strdup_printf(VFIO_PREFIX "devices/%s", names[i]));
 		strv_free(names, count);
 		free(dir);
 	}
-	return n;
+	if (r < 0) {
+		strv_free(paths, n);
+		return r;
+	}
+	*ret_paths = paths;
+	*ret_count = n;
+	return 0;
 }
 
 static int add_user(struct iommugrp_group *group, unsigned int pid, const char *file)
@@ -70,55 +224,25 @@ static int add_user(struct iommugrp_group *group, unsigned int pid, const char *
 	return u->comm && u->file ? 0 : -ENOMEM;
 }
 
-static int scan_process(struct iommugrp_group *group, unsigned int pid, char paths[][64],
-			size_t npaths)
-{
-	char fddir[64], **fds = NULL;
-	size_t count = 0;
-	int r = 0;
-
-	snprintf(fddir, sizeof(fddir), "proc/%u/fd", pid);
-	if (sysfs_list_dir(group->ctx, fddir, &fds, &count) < 0)
-		return 0; /* gone, or not ours to read */
-	for (size_t i = 0; i < count && r == 0; i++) {
-		char target[PATH_MAX], *link = path_join(fddir, fds[i]);
-		ssize_t n = link ? readlinkat(group->ctx->rootfd, link, target, sizeof(target) - 1)
-				 : -1;
-
-		free(link);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		for (size_t p = 0; p < npaths; p++)
-			if (strcmp(target, paths[p]) == 0) {
-				r = add_user(group, pid, target);
-				break;
-			}
-	}
-	strv_free(fds, count);
-	return r;
-}
-
 static void load_users(struct iommugrp_group *group)
 {
-	char paths[64][64], **pids = NULL;
-	size_t npaths = group_vfio_paths(group, paths, 64), count = 0;
+	struct iommugrp_ctx *ctx = group->ctx;
+	char **paths = NULL;
+	size_t npaths = 0;
 	int r;
 
 	group->loaded_users = 1;
-	r = sysfs_list_dir(group->ctx, "proc", &pids, &count);
-	if (r < 0) {
-		group->users_err = r == -ENOENT ? 0 : r;
-		return;
-	}
-	for (size_t i = 0; i < count && r == 0; i++) {
-		unsigned int pid;
-
-		if (parse_uint(pids[i], &pid) == 0)
-			r = scan_process(group, pid, paths, npaths);
-	}
+	r = scan_proc(ctx);
+	if (r == 0 && ctx->n_vfio_holders > 0)
+		r = group_vfio_paths(group, &paths, &npaths);
+	for (size_t i = 0; r == 0 && i < ctx->n_vfio_holders; i++)
+		for (size_t p = 0; p < npaths; p++)
+			if (strcmp(ctx->vfio_holders[i].file, paths[p]) == 0) {
+				r = add_user(group, ctx->vfio_holders[i].pid, paths[p]);
+				break;
+			}
 	group->users_err = r;
-	strv_free(pids, count);
+	strv_free(paths, npaths);
 }
 
 EXPORT int iommugrp_group_get_user_count(struct iommugrp_group *group)
