@@ -475,6 +475,16 @@ guest_dmesg() {
 	tr -d '\r' <"$1/results.log" | sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/p' | sed '1d;$d'
 }
 
+# guest_splats LOGDIR: the lines of that log where the kernel reported a bug of its own
+# (KASAN, lockdep, WARN, BUG, Oops, sleeping in atomic context, a hung task); empty when
+# there is none. Any run with one fails, whichever test files ran.
+guest_splats() {
+	guest_dmesg "$1" | grep -E -e 'BUG:|WARNING:|Oops|general protection fault|Kernel panic' \
+		-e 'possible circular locking|possible recursive locking|inconsistent lock state' \
+		-e 'lock held when returning|suspicious RCU usage|UBSAN:' \
+		-e 'sleeping function called from invalid context|INFO: task .* blocked' | head -n 20
+}
+
 # build_iommugrp: runs the project's build; false when it failed or there is no Makefile.
 # Sets VM_INCLUDE_IOMMUGRP=0 unless build/iommugrp is up to date with its sources (even a
 # failed "make all" may have built it: -k keeps going past unrelated targets).
