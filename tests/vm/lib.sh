@@ -482,7 +482,8 @@ guest_splats() {
 	guest_dmesg "$1" | grep -E -e 'BUG:|WARNING:|Oops|general protection fault|Kernel panic' \
 		-e 'possible circular locking|possible recursive locking|inconsistent lock state' \
 		-e 'lock held when returning|suspicious RCU usage|UBSAN:' \
-		-e 'sleeping function called from invalid context|INFO: task .* blocked' | head -n 20
+		-e 'sleeping function called from invalid context|INFO: task .* blocked' | head -n 20 ||
+		true
 }
 
 # build_iommugrp: runs the project's build; false when it failed or there is no Makefile.

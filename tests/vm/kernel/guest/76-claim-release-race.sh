@@ -22,6 +22,8 @@ if [ ! -w "$KNOB" ]; then
 	exit
 fi
 
+uptime_cs() { awk '{ sub(/\./, "", $1); print $1 + 0 }' /proc/uptime; }
+
 unbind_multi
 echo 2000 >"$KNOB"
 dmesg_mark
@@ -29,7 +31,12 @@ sysfs_write "$PCI_DIR/$E1000_B_BDF/remove" 1 >/tmp/release-remove &
 remover=$!
 if wait_until 100 sh -c "dmesg | tail -n +$((DMESG_MARK + 1)) | grep -q 'test: $E1000_B_BDF: released'"; then
 	pass claim-release-in-progress
-	expect_type_write claim-release-type-write-waits "$MULTI" identity OK identity
+	start=$(uptime_cs)
+	expect_type_write claim-release-type-write-ok "$MULTI" identity OK identity
+	# Seen at most a poll interval after the release began: the write had >= 1.5 s to wait.
+	took=$(($(uptime_cs) - start))
+	if [ "$took" -ge 100 ]; then pass claim-release-type-write-waited
+	else fail claim-release-type-write-waited "the write took $took cs: it did not wait for the release"; fi
 	wait "$remover"
 	assert_eq claim-release-removed "OK 2" \
 		"$(cat /tmp/release-remove) $(group_members "$MULTI" | wc -l)" "remove result, members left"
