@@ -6,7 +6,8 @@ REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 VM_CACHE=${IOMMUGRP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommugrp}
 VM_KERNEL_CACHE=$VM_CACHE/vm-kernels
 # One boot may never outlive this (QEMU is killed); the guest also bounds each test file.
-VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-600}
+# The patched test kernel runs with KASAN and lockdep, about twice as slow under TCG.
+VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-1200}
 
 # Modules put into the guest (Debian kernels), by name; dependencies come from modules.dep
 # (vfio_virqfd on 6.1, iommufd on 6.12, ...). The NIC drivers are loaded at boot; vfio is

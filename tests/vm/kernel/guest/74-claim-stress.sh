@@ -14,7 +14,7 @@ start_clean
 
 # The file must end within the guest's per-file timeout (240 s): a round takes 5-25 s under
 # TCG on a loaded host (KASAN and lockdep kernels at the slow end).
-ROUNDS=${STRESS_ROUNDS:-6}
+ROUNDS=${STRESS_ROUNDS:-5}
 ROUND_DEADLINE=60 # seconds
 # What each loop may see, by the kernel's rules:
 #   claim-based   writes OK or EPERM (EPERM while a member is bound: the loops race), binds
