@@ -12,7 +12,7 @@
 . /tests/guest/kernel-lib.sh
 start_clean
 
-# The file must end within the guest's per-file timeout (240 s): a round takes 5-25 s under
+# The file must end within the guest's per-file timeout (600 s): a round takes 5-25 s under
 # TCG on a loaded host (KASAN and lockdep kernels at the slow end).
 ROUNDS=${STRESS_ROUNDS:-5}
 ROUND_DEADLINE=60 # seconds
