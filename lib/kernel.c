@@ -266,7 +266,7 @@ static int kmod_api_open(struct iommugrp_ctx *ctx, struct kmod_api *api)
 		log_dbg(ctx, "cannot load libkmod.so.2: %s", dlerror());
 		return -ELIBACC;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		*syms[i].slot = dlsym(api->handle, syms[i].name);
 		if (!*syms[i].slot) {
 			log_dbg(ctx, "libkmod.so.2 has no %s: %s", syms[i].name, dlerror());
