@@ -6,7 +6,8 @@ REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 VM_CACHE=${IOMMUGRP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iommugrp}
 VM_KERNEL_CACHE=$VM_CACHE/vm-kernels
 # One boot may never outlive this (QEMU is killed); the guest also bounds each test file.
-VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-600}
+# The patched test kernel runs with KASAN and lockdep, about twice as slow under TCG.
+VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-1200}
 
 # Modules put into the guest (Debian kernels), by name; dependencies come from modules.dep
 # (vfio_virqfd on 6.1, iommufd on 6.12, ...). The NIC drivers are loaded at boot; vfio is
@@ -476,6 +477,17 @@ explain_boot_failure() {
 # guest_dmesg LOGDIR: the kernel log the guest printed at its end.
 guest_dmesg() {
 	tr -d '\r' <"$1/results.log" | sed -n '/^@@DMESG-BEGIN/,/^@@DMESG-END/p' | sed '1d;$d'
+}
+
+# guest_splats LOGDIR: the lines of that log where the kernel reported a bug of its own
+# (KASAN, lockdep, WARN, BUG, Oops, sleeping in atomic context, a hung task); empty when
+# there is none. Any run with one fails, whichever test files ran.
+guest_splats() {
+	guest_dmesg "$1" | grep -E -e 'BUG:|WARNING:|Oops|general protection fault|Kernel panic' \
+		-e 'possible circular locking|possible recursive locking|inconsistent lock state' \
+		-e 'lock held when returning|suspicious RCU usage|UBSAN:' \
+		-e 'sleeping function called from invalid context|INFO: task .* blocked' | head -n 20 ||
+		true
 }
 
 # build_iommugrp: runs the project's build; false when it failed or there is no Makefile.

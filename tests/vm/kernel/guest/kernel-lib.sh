@@ -15,7 +15,7 @@ if dmesg | grep -q 'Default domain type: Passthrough'; then BOOT_TYPE=identity
 elif dmesg | grep -q 'invalidation policy: lazy'; then BOOT_TYPE=DMA-FQ
 elif dmesg | grep -q 'invalidation policy: strict'; then BOOT_TYPE=DMA
 else BOOT_TYPE=$(group_type "$SINGLE"); fi
-# The patched 6.1 adds /sys/kernel/iommu_groups/<N>/dma_owner (kernel/0002-*.patch).
+# The patched 6.1 adds /sys/kernel/iommu_groups/<N>/dma_owner (kernel/0005-*.patch).
 case $(uname -r) in
 *iommugrp*) PATCHED=1 ;;
 *) PATCHED=0 ;;
