@@ -71,6 +71,19 @@ static int add_device(struct journal *j, const char *name, const char *devpath, 
 		       : -ENOMEM;
 }
 
+/* Every operation a planner journals (change_new's callers); the reader accepts no other, so
+ * the writer refuses any other too: a journal it wrote is one restore can read. */
+static bool valid_operation(const char *op)
+{
+	static const char *const ops[] = { "set-policy", "vfio-bind", "vfio-release",
+					   "restore",	 "hold",      "unhold" };
+
+	for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
+		if (strcmp(op, ops[i]) == 0)
+			return true;
+	return false;
+}
+
 int journal_capture(struct iommugrp_group *group, const char *operation, struct journal *j)
 {
 	struct iommugrp_device *d = NULL;
@@ -78,6 +91,8 @@ int journal_capture(struct iommugrp_group *group, const char *operation, struct 
 	int r = 0;
 
 	memset(j, 0, sizeof(*j));
+	if (!valid_operation(operation))
+		return -EINVAL;
 	/* Without procfs (some fixture trees) there is no boot to tell apart. */
 	if (journal_boot_id(group->ctx, &j->boot_id) < 0)
 		j->boot_id = strdup("unknown");
@@ -220,6 +235,12 @@ int journal_format(const struct journal *j, char **ret_text)
 	FILE *f = open_memstream(&text, &size);
 	int r;
 
+	if (!valid_operation(j->operation)) {
+		if (f)
+			fclose(f);
+		free(text);
+		return -EINVAL;
+	}
 	if (!f)
 		return -ENOMEM;
 	r = format_body(f, j);
@@ -475,16 +496,6 @@ static bool valid_devpath(const char *path)
 			p++;
 	}
 	return p[-1] != '/';
-}
-
-static bool valid_operation(const char *op)
-{
-	static const char *const ops[] = { "set-policy", "vfio-bind", "vfio-release", "restore" };
-
-	for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
-		if (strcmp(op, ops[i]) == 0)
-			return true;
-	return false;
 }
 
 static int parse_device_line(char *line, struct journal *j)

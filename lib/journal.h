@@ -16,7 +16,7 @@ struct journal_device {
 
 struct journal {
 	char *boot_id;
-	char *operation; /* set-policy, vfio-bind, vfio-release, restore */
+	char *operation; /* set-policy, vfio-bind, vfio-release, restore, hold, unhold */
 	unsigned int group;
 	char *type; /* NULL: the kernel has no type file */
 	struct journal_device *devices;
