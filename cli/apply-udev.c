@@ -291,7 +291,7 @@ static void converge_policy(struct pass *p, unsigned int index, struct outcome *
 	if (iommugrp_config_group_get_policy(p->config, index, &policy) < 0)
 		return;
 	snprintf(what, sizeof(what), "policy %s", iommugrp_policy_to_string(policy));
-	if (iommugrp_change_new_policy(group, policy, &change) < 0) {
+	if (iommugrp_change_new_policy_from_hold(group, policy, BOOT_HOLD, &change) < 0) {
 		char *text = NULL;
 
 		if (asprintf(&text, "cannot plan the policy: %s", last_problem(p->ctx)) >= 0)

@@ -38,7 +38,8 @@ struct iommugrp_change {
 	bool has_record;
 	struct journal snapshot;       /* the group when planned: checked before applying */
 	struct journal *record;	       /* what the journal file says while applying */
-	struct journal restore_source; /* restore: the interrupted operation's journal */
+	struct journal restore_source; /* restore: the interrupted operation's journal; a
+					  * policy change from the boot hold: the group before it */
 	char *journal_path;
 	char *save_record_path; /* written on success (vfio-bind) */
 	char *drop_record_path; /* removed on success (vfio-release, restore) */

@@ -66,6 +66,50 @@ EXPORT int iommugrp_change_new_unhold(struct iommugrp_group *group, const char *
 	return plan_overrides(group, "unhold", override, "\n", ret_change);
 }
 
+/* The holds' release ends the change, and the journal records the group before the holds:
+ * what a killed boot pass must be restored to (policy groups fail open). */
+static int release_holds_last(struct iommugrp_change *change, const char *hold)
+{
+	struct journal *before = &change->restore_source;
+	int r = journal_capture(change->group, change->operation, before);
+
+	for (size_t i = 0; r == 0 && i < before->n_devices; i++) {
+		struct journal_device *d = &before->devices[i];
+
+		if (d->driver || !d->override || strcmp(d->override, hold) != 0)
+			continue;
+		free(d->override);
+		d->override = NULL;
+		r = change_add_step(change, IOMMUGRP_STEP_WRITE_OVERRIDE, d->name, d->devpath, NULL,
+				    "\n");
+	}
+	if (r == 0)
+		change->record = before;
+	return r;
+}
+
+EXPORT int iommugrp_change_new_policy_from_hold(struct iommugrp_group *group,
+						enum iommugrp_policy policy, const char *hold,
+						struct iommugrp_change **ret_change)
+{
+	struct iommugrp_change *change;
+	int r;
+
+	if (!hold || !*hold)
+		return -EINVAL;
+	r = iommugrp_change_new_policy(group, policy, &change);
+	if (r < 0)
+		return r;
+	if (change->refusal == 0 && !change->noop)
+		r = release_holds_last(change, hold);
+	if (r < 0) {
+		iommugrp_change_unref(change);
+		return r;
+	}
+	*ret_change = change;
+	return 0;
+}
+
 EXPORT int iommugrp_group_probe_unbound(struct iommugrp_group *group)
 {
 	struct iommugrp_device *d = NULL;

@@ -964,6 +964,16 @@ int iommugrp_change_new_hold(struct iommugrp_group *group, const char *override,
 int iommugrp_change_new_unhold(struct iommugrp_group *group, const char *override,
 			       struct iommugrp_change **ret_change);
 /*
+ * Plans set-policy for a group whose unbound endpoints carry the driver_override
+ * @hold (the boot pass's hold), clearing those overrides as its last steps. Its
+ * journal records the group as it was before the hold, so a rollback, or restore
+ * after the change was killed, gives the devices back without the hold.
+ * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.
+ * Since: 0.2
+ */
+int iommugrp_change_new_policy_from_hold(struct iommugrp_group *group, enum iommugrp_policy policy,
+					 const char *hold, struct iommugrp_change **ret_change);
+/*
  * Asks the kernel to probe every unbound endpoint without an override
  * (drivers_probe): a driver already loaded binds now, one not loaded yet
  * binds when its module loads. Returns how many got a driver, or -errno.

@@ -14,12 +14,6 @@ steps_of() {
 	igp "$@" | jq '(.groups[0] // .).steps | length'
 }
 
-no_journal() {
-	local left
-	left=$(find "$FXC/run" -name '*.journal*' 2>/dev/null)
-	[[ -z $left ]] || { echo "journal left: $left" >&2; return 1; }
-}
-
 # each_fault_rolls_back SETUP CMD ARGS...: for every step N of CMD's plan and every fault mode
 # that fails step N (before or after its write), CMD exits 5, says it rolled back, and leaves
 # sys/ as it was and no journal. SETUP (a function, or true) prepares each fresh copy.

@@ -96,6 +96,13 @@ reseal_journal() {
 # igp ARGS: igc with the test preload (tests/preload/sysfs-fake.c): writes to the copy's sysfs
 # files behave as the kernel's, and IOMMUGRP_FAULT injects failures.
 igp() { LD_PRELOAD=$IOMMUGRP_PRELOAD igc "$@"; }
+# no_journal: no journal (nor a half-written one) is left under the copy's run/.
+no_journal() {
+	local left
+	left=$(find "$FXC/run" -name '*.journal*' 2>/dev/null)
+	[[ -z $left ]] || { echo "journal left: $left" >&2; return 1; }
+}
+
 # sys_sum DIR: tree_sum of DIR/sys alone (run/iommugrp keeps its lock files by design).
 sys_sum() {
 	(

@@ -642,3 +642,37 @@ stamp() {
 	run --separate-stderr igc status
 	out_has 'interrupted operations: group 3'
 }
+
+# boot_pass_killed_then_restored K: the boot pass for group 2 (identity), stopped once its
+# journals record K finished steps and killed there (as udevd's timeout would), leaves a
+# journal restore can read: restore puts sys/ back as found and removes it.
+boot_pass_killed_then_restored() {
+	local pid before i
+	fx_copy qemu-q35
+	mkdir -p "$FXC/etc" "$FXC/dev"
+	: >"$FXC/dev/kmsg"
+	unbind_in_copy 0000:00:02.0
+	conf 'path=0000:00/02.0 policy=identity'
+	before=$(sys_sum "$FXC")
+	IOMMUGRP_FAULT=stop-after=$1 LD_PRELOAD=$IOMMUGRP_PRELOAD "$IOMMUGRP" --sysroot "$FXC" \
+		apply --udev /devices/pci0000:00/0000:00:02.0 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	run --separate-stderr igc status
+	out_has 'interrupted operations: group 2' || return 1
+	run --separate-stderr igp restore </dev/null
+	exit_is 0 || return 1
+	[[ $(sys_sum "$FXC") == "$before" ]] || { echo "stop-after=$1: sys/ is not as it was" >&2; _dump; return 1; }
+	no_journal
+}
+
+@test "apply --udev killed after each step of the boot pass: restore reads its journal and puts the group back" {
+	for k in 1 2 3 4; do
+		boot_pass_killed_then_restored "$k"
+	done
+}
