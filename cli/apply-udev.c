@@ -24,8 +24,9 @@
 #define DEFAULT_DEADLINE_S 30.0
 #define DEFAULT_LOCK_TIMEOUT_S 10.0
 
-static int kmsg_fd = -1; /* for the deadline's one record; others open their own */
-static char kmsg_path[4200];
+#define KMSG_FLAGS (O_WRONLY | O_APPEND | O_NONBLOCK)
+static int kmsg_fd = -1;	      /* for the deadline's one record; others open their own */
+static struct iommugrp_ctx *kmsg_ctx; /* /dev/kmsg below the sysroot */
 static char deadline_message[200];
 
 /*
@@ -43,8 +44,8 @@ static void klog_line(int priority, const char *line, size_t len)
 
 	if (n <= 0)
 		return;
-	fd = kmsg_fd < 0 ? -1
-			 : open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* Its own open per record: the kernel rate-limits each open /dev/kmsg apart. */
+	fd = kmsg_fd < 0 ? -1 : iommugrp_open_file(kmsg_ctx, "/dev/kmsg", KMSG_FLAGS);
 	if (fd >= 0 && write(fd, record, (size_t)n) == n) {
 		close(fd);
 		return;
@@ -115,28 +116,21 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A path below the sysroot for the few files read outside the library. */
-static void root_path(struct iommugrp_ctx *ctx, const char *rel, char *buf, size_t size)
-{
-	const char *root = iommugrp_get_sysroot(ctx);
-
-	snprintf(buf, size, "%s/%s", strcmp(root, "/") ? root : "", rel);
-}
-
 static void open_kmsg(struct iommugrp_ctx *ctx)
 {
-	root_path(ctx, "dev/kmsg", kmsg_path, sizeof(kmsg_path));
-	kmsg_fd = open(kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	kmsg_ctx = ctx;
+	kmsg_fd = iommugrp_open_file(ctx, "/dev/kmsg", KMSG_FLAGS);
 }
 
 static bool disabled_on_cmdline(struct iommugrp_ctx *ctx)
 {
-	char path[4200], cmdline[4096] = "";
-	FILE *f;
+	char cmdline[4096] = "";
+	int fd = iommugrp_open_file(ctx, "/proc/cmdline", O_RDONLY);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	bool disabled = false;
 
-	root_path(ctx, "proc/cmdline", path, sizeof(path));
-	f = fopen(path, "re");
+	if (fd >= 0 && !f)
+		close(fd);
 	if (f && fgets(cmdline, sizeof(cmdline), f)) {
 		cmdline[strcspn(cmdline, "\n")] = '\0';
 		disabled = word_in_list(cmdline, "iommugrp.disable=1");
@@ -148,11 +142,17 @@ static bool disabled_on_cmdline(struct iommugrp_ctx *ctx)
 
 static const char *where_we_run(struct iommugrp_ctx *ctx)
 {
-	char a[4200], b[4200];
+	static const char *const marks[] = { "/conf/initramfs.conf", "/etc/initrd-release" };
 
-	root_path(ctx, "conf/initramfs.conf", a, sizeof(a));
-	root_path(ctx, "etc/initrd-release", b, sizeof(b));
-	return access(a, F_OK) == 0 || access(b, F_OK) == 0 ? "initramfs" : "root";
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++) {
+		int fd = iommugrp_open_file(ctx, marks[i], O_PATH);
+
+		if (fd >= 0) {
+			close(fd);
+			return "initramfs";
+		}
+	}
+	return "root";
 }
 
 /* --- the outcome of one group ----------------------------------------------------------- */

@@ -177,6 +177,8 @@ struct plan_words {
 void plan_print_text(unsigned int group, struct iommugrp_change *change, bool dry_run,
 		     const struct plan_words *words);
 int worst_status(int a, int b);
+/* Why iommugrp_vfio_file_set_owner() failed, in words. */
+const char *vfio_file_error(int r);
 /* Several groups: EXIT_PARTIAL when @status says some failed and others were changed. */
 int partial_status(int status);
 int cli_resolve_groups(struct cli *cli, char **targets, int count,

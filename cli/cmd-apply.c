@@ -89,22 +89,21 @@ int owner_ids(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gi
 char *hand_over_group_file(struct iommugrp_ctx *ctx, unsigned int number, const char *user,
 			   const char *group)
 {
-	const char *root = strcmp(iommugrp_get_sysroot(ctx), "/") ? iommugrp_get_sysroot(ctx) : "";
 	const char *bad = NULL;
-	char path[4200], *why = NULL;
+	char file[32], *why = NULL;
 	uid_t uid;
 	gid_t gid;
+	int r;
 
 	if (!user && !group)
 		return NULL;
-	snprintf(path, sizeof(path), "%.4000s/dev/vfio/%u", root, number);
+	snprintf(file, sizeof(file), "/dev/vfio/%u", number);
 	if (owner_ids(user, group, &uid, &gid, &bad) < 0) {
-		if (asprintf(&why, "no such user or group '%s' for /dev/vfio/%u", bad, number) < 0)
+		if (asprintf(&why, "no such user or group '%s' for %s", bad, file) < 0)
 			why = NULL;
-	} else if (chown(path, uid, gid) < 0) {
-		if (asprintf(&why, "cannot give /dev/vfio/%u to %s%s%s: %s", number,
-			     user ? user : "", user && group ? ":" : "", group ? group : "",
-			     strerror(errno)) < 0)
+	} else if ((r = iommugrp_vfio_file_set_owner(ctx, file, uid, gid)) < 0) {
+		if (asprintf(&why, "cannot give %s to %s%s%s: %s", file, user ? user : "",
+			     user && group ? ":" : "", group ? group : "", vfio_file_error(r)) < 0)
 			why = NULL;
 	}
 	return why;

@@ -78,27 +78,20 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* The file's path on the system read: below --sysroot when one is given. */
-static char *path_below_sysroot(struct cli *cli, const char *file)
+/* Without --user/--group the owner stays ((uid_t)-1): the call then checks the file alone. */
+static int hand_over_file(struct cli *cli, const struct vfio_bind_options *o, const char *file)
 {
-	const char *root = iommugrp_get_sysroot(cli->ctx);
-	char *path;
+	int r = iommugrp_vfio_file_set_owner(cli->ctx, file, o->user ? o->uid : (uid_t)-1,
+					     o->group ? o->gid : (gid_t)-1);
 
-	if (asprintf(&path, "%s%s", strcmp(root, "/") ? root : "", file) < 0)
-		return NULL;
-	return path;
-}
-
-static int hand_over_file(const struct vfio_bind_options *o, const char *file, const char *path)
-{
-	if (access(path, F_OK) < 0) {
+	if (r == -ENOENT) {
 		cli_error("%s does not exist after the bind (is devtmpfs mounted on /dev?)", file);
 		return EXIT_ERROR;
 	}
-	if ((o->user || o->group) &&
-	    chown(path, o->user ? o->uid : (uid_t)-1, o->group ? o->gid : (gid_t)-1) < 0) {
+	if (r < 0) {
 		cli_error("cannot give %s to %s%s%s: %s", file, o->user ? o->user : "",
-			  o->user && o->group ? ":" : "", o->group ? o->group : "", strerror(errno));
+			  o->user && o->group ? ":" : "", o->group ? o->group : "",
+			  vfio_file_error(r));
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -112,16 +105,8 @@ static int hand_over_files(struct cli *cli, const struct vfio_bind_options *o,
 
 	if (!bound_now && !o->user && !o->group)
 		return EXIT_OK;
-	for (int i = 0; i < n; i++) {
-		char *path = path_below_sysroot(cli, files[i]);
-
-		if (!path) {
-			cli_error("out of memory");
-			return EXIT_ERROR;
-		}
-		status = worst_status(status, hand_over_file(o, files[i], path));
-		free(path);
-	}
+	for (int i = 0; i < n; i++)
+		status = worst_status(status, hand_over_file(cli, o, files[i]));
 	return status;
 }
 

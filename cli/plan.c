@@ -320,6 +320,13 @@ int worst_status(int a, int b)
 	return a > b ? a : b;
 }
 
+const char *vfio_file_error(int r)
+{
+	return r == -ENODEV ? "it is not a character device (a file or link in its place is "
+			      "never followed)"
+			    : strerror(-r);
+}
+
 /* Resolves targets to distinct groups, in order; notes a device that stands for a larger group. */
 int cli_resolve_groups(struct cli *cli, char **targets, int count,
 		       struct iommugrp_group ***ret_groups, int *ret_count)

@@ -167,35 +167,6 @@ EXPORT int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id)
 	return journal_boot_id(ctx, ret_boot_id);
 }
 
-/* Opens (creating) a directory below the sysroot without following a planted symlink. */
-static int open_dir(const struct iommugrp_ctx *ctx, const char *path, mode_t mode)
-{
-	char *copy = strdup(path);
-	int fd = -ENOMEM;
-
-	if (!copy)
-		return -ENOMEM;
-	/* Each level in turn: run, run/iommugrp, run/iommugrp/boot. */
-	for (char *slash = copy;; slash++) {
-		slash = strchr(slash, '/');
-		if (slash)
-			*slash = '\0';
-		if (mkdirat(ctx->rootfd, copy, mode) < 0 && errno != EEXIST) {
-			fd = -errno;
-			break;
-		}
-		if (!slash) {
-			fd = openat(ctx->rootfd, copy,
-				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			fd = fd < 0 ? -errno : fd;
-			break;
-		}
-		*slash = '/';
-	}
-	free(copy);
-	return fd;
-}
-
 static int write_all(int fd, const char *text)
 {
 	size_t len = strlen(text);
@@ -257,7 +228,7 @@ EXPORT int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name,
 
 	if (!is_state_name(name))
 		return -EINVAL;
-	dirfd = open_dir(ctx, BOOT_DIR, 0700);
+	dirfd = root_make_dirs(ctx, BOOT_DIR, 0700);
 	if (dirfd < 0)
 		return dirfd;
 	r = write_atomic(dirfd, name, text, 0644, false);
@@ -297,7 +268,7 @@ EXPORT int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	struct timespec pause = { 0, 1000000 };
-	int dirfd = open_dir(ctx, BOOT_DIR, 0700), fd;
+	int dirfd = root_make_dirs(ctx, BOOT_DIR, 0700), fd;
 
 	if (dirfd < 0)
 		return dirfd;
@@ -407,7 +378,7 @@ EXPORT int iommugrp_config_save(struct iommugrp_ctx *ctx, struct iommugrp_device
 							  device_id, actions)))))
 		r = -ENOMEM;
 	if (r == 0) {
-		dirfd = open_dir(ctx, CONFIG_DIR, 0755);
+		dirfd = root_make_dirs(ctx, CONFIG_DIR, 0755);
 		r = dirfd < 0 ? dirfd : 0;
 	}
 	if (r == 0) {

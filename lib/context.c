@@ -196,6 +196,7 @@ EXPORT int iommugrp_new(const char *sysroot, struct iommugrp_ctx **ret_ctx)
 		free(ctx);
 		return -ENOMEM;
 	}
+	ctx->confined = strcmp(ctx->sysroot, "/") != 0;
 	ctx->rootfd = open(ctx->sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ctx->rootfd < 0) {
 		int r = -errno;

@@ -40,7 +40,7 @@ static bool is_dir_not_link(const struct iommugrp_ctx *ctx, const char *path)
 {
 	struct stat st;
 
-	return fstatat(ctx->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	return root_stat(ctx, path, false, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static bool already_found(const struct found *f, const char *name)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "iommugrp.h"
@@ -83,6 +84,7 @@ struct iommugrp_ctx {
 	int refcount;
 	char *sysroot;
 	int rootfd;
+	bool confined; /* a --sysroot: every path resolved inside it (root.c) */
 	iommugrp_log_fn log_fn;
 	void *log_data;
 	int log_priority;
@@ -146,6 +148,16 @@ void file_problem(const struct iommugrp_ctx *ctx, int error, const char *dir, co
 /* The last problem recorded about @path, or NULL. */
 const char *problem_about(const struct iommugrp_ctx *ctx, const char *path);
 void problems_free(struct problem_list *list);
+
+/* root.c: PATH (relative to the sysroot) resolved inside the sysroot; -errno on failure. */
+int root_open(const struct iommugrp_ctx *ctx, const char *path, int flags, mode_t mode);
+/* The walk root_open uses where the kernel lacks openat2 (exposed for the unit test). */
+int root_open_walk(int rootfd, const char *path, int flags, mode_t mode);
+int root_stat(const struct iommugrp_ctx *ctx, const char *path, bool follow, struct stat *ret_st);
+ssize_t root_readlink(const struct iommugrp_ctx *ctx, const char *path, char *buf, size_t size);
+/* Opens the directory PATH (O_RDONLY), making each missing level with MODE; a level that is a
+ * symlink is refused (-ELOOP or -ENOTDIR), never followed. */
+int root_make_dirs(const struct iommugrp_ctx *ctx, const char *path, mode_t mode);
 
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);

@@ -401,6 +401,26 @@ int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index, un
  * Since: 0.2
  */
 int iommugrp_group_get_vfio_files(struct iommugrp_group *group, const char *const **ret_files);
+/*
+ * Opens @path (absolute, as on the system read: "/dev/kmsg") below the sysroot,
+ * resolved inside it: no symlink or ".." leads out of the sysroot. For the few
+ * files a tool opens itself. @flags as open(2) takes them, without O_CREAT;
+ * O_CLOEXEC and O_NOCTTY are added.
+ * Returns: a file descriptor, or a negative errno (-EINVAL: a relative @path or O_CREAT).
+ * Since: 0.2
+ */
+int iommugrp_open_file(struct iommugrp_ctx *ctx, const char *path, int flags);
+/*
+ * Hands a VFIO device file (@file: "/dev/vfio/N" or "/dev/vfio/devices/vfioX",
+ * as iommugrp_group_get_vfio_files() names them) to @uid and @gid ((uid_t)-1
+ * and (gid_t)-1 leave one unchanged). The file is resolved inside the sysroot,
+ * opened without following a symlink, must be a character device, and is
+ * changed by its descriptor: a link planted in its place is never followed.
+ * Returns: 0, -EINVAL when @file is not below /dev/vfio, -ENODEV when it is not
+ * a character device, or another negative errno (-ENOENT: no such file).
+ * Since: 0.2
+ */
+int iommugrp_vfio_file_set_owner(struct iommugrp_ctx *ctx, const char *file, uid_t uid, gid_t gid);
 
 /* Policies ------------------------------------------------------------------ */
 

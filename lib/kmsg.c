@@ -11,10 +11,10 @@
 /* Opens /dev/kmsg positioned after the newest record; -errno when unreadable (not root). */
 int kmsg_open_at_end(const struct iommugrp_ctx *ctx)
 {
-	int fd = openat(ctx->rootfd, "dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = root_open(ctx, "dev/kmsg", O_RDONLY | O_NONBLOCK, 0);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (lseek(fd, 0, SEEK_END) < 0) {
 		close(fd);
 		return -errno;

@@ -91,9 +91,9 @@ int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_valu
 {
 	int fd, r;
 
-	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = root_open(ctx, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* Only a regular file: a FIFO planted in a tree would block the read. */
 	r = sysfs_is_regular(fd) ? read_all(fd, strncmp(path, "sys/", 4) == 0, ret_value) : -EINVAL;
 	close(fd);
@@ -106,12 +106,12 @@ int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_valu
 int sysfs_read_byte(const struct iommugrp_ctx *ctx, const char *path, off_t offset,
 		    uint8_t *ret_byte)
 {
-	int fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = root_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
 	ssize_t n;
 	int r;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	do
 		n = pread(fd, ret_byte, 1, offset);
 	while (n < 0 && errno == EINTR);
@@ -138,12 +138,11 @@ static int read_link(const struct iommugrp_ctx *ctx, const char *dir, const char
 		     char **ret_target)
 {
 	char buf[PATH_MAX], *path = path_join(dir, link);
-	ssize_t n = path ? readlinkat(ctx->rootfd, path, buf, sizeof(buf) - 1) : -1;
-	int saved = path ? errno : ENOMEM;
+	ssize_t n = path ? root_readlink(ctx, path, buf, sizeof(buf)) : -ENOMEM;
 
 	free(path);
 	if (n < 0)
-		return -saved;
+		return (int)n;
 	buf[n] = '\0';
 	*ret_target = strdup(buf);
 	return *ret_target ? 0 : -ENOMEM;
@@ -220,9 +219,9 @@ int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_
 	size_t count = 0, alloc = 0;
 	int fd, r = 0;
 
-	fd = openat(ctx->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = root_open(ctx, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	for (;;) {
 		ssize_t n = getdents64(fd, buf, sizeof(buf));
 
@@ -255,7 +254,9 @@ int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_
 
 int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path)
 {
-	return faccessat(ctx->rootfd, path, F_OK, 0) == 0 ? 0 : -errno;
+	struct stat st;
+
+	return root_stat(ctx, path, true, &st);
 }
 
 /* One write(2) of the whole value, as sysfs stores expect. */
@@ -265,9 +266,9 @@ int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *va
 	ssize_t n;
 	int fd, r = 0;
 
-	fd = openat(ctx->rootfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	fd = root_open(ctx, path, O_WRONLY | O_NOCTTY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, value, len);
 	if (n < 0)
 		r = -errno;
@@ -288,9 +289,9 @@ int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limi
 {
 	int fd, r;
 
-	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = root_open(ctx, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (ret_stat && fstat(fd, ret_stat) < 0) {
 		r = -errno;
 		close(fd);
@@ -314,5 +315,5 @@ int sysfs_read_raw(const struct iommugrp_ctx *ctx, const char *path, size_t limi
 
 int sysfs_stat(const struct iommugrp_ctx *ctx, const char *path, struct stat *ret_stat)
 {
-	return fstatat(ctx->rootfd, path, ret_stat, 0) == 0 ? 0 : -errno;
+	return root_stat(ctx, path, true, ret_stat);
 }

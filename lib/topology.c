@@ -41,10 +41,10 @@ static int read_config(const struct iommugrp_ctx *ctx, struct iommugrp_pci *pci,
 
 	if (!path)
 		return -ENOMEM;
-	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = root_open(ctx, path, O_RDONLY | O_NOCTTY, 0);
 	free(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) == 0)
 		pci->config_size = st.st_size > CONFIG_MAX ? CONFIG_MAX : (unsigned int)st.st_size;
 	while (len < CONFIG_MAX) {

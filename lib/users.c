@@ -127,8 +127,8 @@ static int scan_process(void *data, const char *name)
 
 	if (parse_uint(name, &scan->pid) < 0)
 		return 0;
-	snprintf(fddir, sizeof(fddir), "%u/fd", scan->pid);
-	scan->fdfd = openat(scan->procfd, fddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(fddir, sizeof(fddir), "proc/%u/fd", scan->pid);
+	scan->fdfd = root_open(scan->ctx, fddir, O_RDONLY | O_DIRECTORY, 0);
 	if (scan->fdfd < 0)
 		return 0; /* gone, or not ours to read */
 	r = for_each_entry(scan->fdfd, check_fd, scan);
@@ -143,9 +143,9 @@ static int scan_proc(struct iommugrp_ctx *ctx)
 
 	if (ctx->vfio_scan)
 		return ctx->vfio_scan < 0 ? ctx->vfio_scan : 0;
-	scan.procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	scan.procfd = root_open(ctx, "proc", O_RDONLY | O_DIRECTORY, 0);
 	if (scan.procfd < 0) {
-		r = errno == ENOENT ? 0 : -errno;
+		r = scan.procfd == -ENOENT ? 0 : scan.procfd;
 	} else {
 		r = for_each_entry(scan.procfd, scan_process, &scan);
 		close(scan.procfd);

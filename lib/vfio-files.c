@@ -5,8 +5,11 @@
  * (CONFIG_VFIO_DEVICE_CDEV, 6.6+).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -82,4 +85,25 @@ EXPORT int iommugrp_group_get_vfio_files(struct iommugrp_group *group, const cha
 	group->n_vfio_files = count;
 	*ret_files = (const char *const *)files;
 	return (int)count;
+}
+
+EXPORT int iommugrp_vfio_file_set_owner(struct iommugrp_ctx *ctx, const char *file, uid_t uid,
+					gid_t gid)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (!ctx || !file || strncmp(file, "/dev/vfio/", 10) != 0 || strstr(file, "/../"))
+		return -EINVAL;
+	fd = root_open(ctx, file + 1, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISCHR(st.st_mode))
+		r = -ENODEV;
+	else if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		r = -errno;
+	close(fd);
+	return r;
 }

@@ -261,3 +261,59 @@ refused_run_dir() {
 	[[ $status -ne 7 ]] || { _dump; false; }
 	grep -q '^\*7\*$' "$MANPAGE"
 }
+
+# --- a --sysroot tree cannot lead writes out of it (issue 11.4) --------------------------------
+
+# host_file NAME [TEXT]: a file outside the tree, root's, mode 0640, holding TEXT (default: what
+# a driver_override without an override reads, so that a plan writing through it goes ahead).
+host_file() {
+	echo "${2:-(null)}" >"$BATS_TEST_TMPDIR/$1"
+	chmod 0640 "$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+# host_file_untouched FILE [TEXT]: FILE still holds TEXT, with its mode and owner.
+host_file_untouched() {
+	[[ $(<"$1") == "${2:-(null)}" && $(stat -c %a:%u:%g "$1") == 640:0:0 ]] ||
+		{ echo "$1 was changed: $(stat -c %a:%u:%g "$1") $(<"$1")" >&2; return 1; }
+}
+
+@test "--sysroot: a /dev/vfio/N planted as a link to a host file is not chowned through" {
+	fx_copy host-in-use
+	local host
+	host=$(host_file passwd)
+	mkdir -p "$FXC/dev/vfio"
+	ln -s "$host" "$FXC/dev/vfio/7"
+	run --separate-stderr igp vfio-bind --user 4242 --group 4343 03:00.0
+	exit_is 1
+	err_has "cannot give /dev/vfio/7 to 4242:4343: it is not a character device"
+	host_file_untouched "$host"
+}
+
+@test "--sysroot: a driver_override linked to a host file, absolute or by '..', is never written" {
+	local host how dev
+	for how in absolute relative; do
+		fx_copy host-in-use
+		host=$(host_file "override-$how")
+		dev=$(cd "$FXC" && realpath "sys/bus/pci/devices/0000:03:00.0")
+		rm -f "$dev/driver_override"
+		if [[ $how == absolute ]]; then
+			ln -s "$host" "$dev/driver_override"
+		else
+			ln -s "$(realpath --relative-to="$dev" "$host")" "$dev/driver_override"
+		fi
+		run --separate-stderr igp vfio-bind 03:00.0
+		[[ $status -ne 0 ]] || { _dump; false; }
+		host_file_untouched "$host"
+	done
+}
+
+@test "--sysroot: a bridge directory linked out of the tree gets no write below it" {
+	fx_copy host-in-use
+	local bridge=$FXC/sys/devices/pci0000:00/0000:00:1c.4
+	cp -a "$bridge" "$BATS_TEST_TMPDIR/hostbridge"
+	host_file hostbridge/0000:03:00.0/driver_override >/dev/null
+	rm -rf "$bridge"
+	ln -s "$BATS_TEST_TMPDIR/hostbridge" "$bridge"
+	run --separate-stderr igp vfio-bind 03:00.0
+	host_file_untouched "$BATS_TEST_TMPDIR/hostbridge/0000:03:00.0/driver_override"
+}

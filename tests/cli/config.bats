@@ -491,7 +491,9 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	group=$(igc -r -n -o GROUP,DRIVER -l | awk '$2 == "vfio-pci" { print $1; exit }')
 	[[ -n $group ]]
 	mkdir -p "$FXC/dev/vfio/devices"
-	touch "$FXC/dev/vfio/$group" "$FXC/dev/vfio/devices/vfio0" "$FXC/dev/vfio/devices/vfio1"
+	# character devices, as the kernel makes them (a regular file there is refused)
+	local f
+	for f in "$group" devices/vfio0 devices/vfio1; do mknod "$FXC/dev/vfio/$f" c 1 3; done
 	run --separate-stderr igc vfio-bind --save --user root "$group"
 	exit_is 0
 	out_has "saved 'vfio=yes user=root' in /etc/iommugrp.d/90-saved.conf"
@@ -675,4 +677,17 @@ boot_pass_killed_then_restored() {
 	for k in 1 2 3 4; do
 		boot_pass_killed_then_restored "$k"
 	done
+}
+
+@test "apply --udev: a dev/kmsg linked out of the --sysroot tree gets no log line" {
+	local host=$BATS_TEST_TMPDIR/host-log
+	: >"$host"
+	rm -f "$FXC/dev/kmsg"
+	ln -s "$host" "$FXC/dev/kmsg"
+	conf 'bogus'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	[[ ! -s $host ]] || { echo "the host file got: $(<"$host")" >&2; false; }
+	# udev keeps stderr in its debug log when /dev/kmsg cannot be opened
+	err_has 'config refused'
 }

@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -369,6 +371,39 @@ int openat(int dirfd, const char *path, int flags, ...)
 }
 
 int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
+
+/* The library opens below a --sysroot with openat2(RESOLVE_IN_ROOT), through syscall(2): its
+ * opens are tracked as openat's are. The other system calls pass through, six arguments as
+ * the kernel takes them. */
+long syscall(long number, ...)
+{
+	static long (*real_syscall)(long, ...);
+	long a[6];
+	va_list ap;
+
+	if (!real_syscall)
+		real_syscall = dlsym(RTLD_NEXT, "syscall");
+	va_start(ap, number);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+#ifdef SYS_openat2
+	if (number == SYS_openat2) {
+		const uint64_t *how = (const uint64_t *)a[2]; /* struct open_how: flags first */
+		int flags = (int)how[0];
+		long fd;
+
+		if (fake_read_only((int)a[0], (const char *)a[1], flags)) {
+			errno = EACCES;
+			return -1;
+		}
+		fd = real_syscall(number, a[0], a[1], a[2], a[3]);
+		track((int)fd, flags);
+		return fd;
+	}
+#endif
+	return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
 
 int close(int fd)
 {
