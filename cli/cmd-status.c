@@ -22,6 +22,8 @@ struct status {
 	enum iommugrp_module_state vfio;
 	unsigned int *interrupted;
 	int n_interrupted;
+	unsigned int *running; /* a journal and a held lock: under way, not interrupted */
+	int n_running;
 	struct iommugrp_ctx *ctx;
 };
 
@@ -38,6 +40,7 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 	st->policy_ok = iommugrp_kernel_get_boot_policy(ctx, &st->policy, &st->policy_source) == 0;
 	st->vfio_ok = iommugrp_vfio_pci_get_state(ctx, &st->vfio) == 0;
 	st->n_interrupted = iommugrp_get_interrupted(ctx, &st->interrupted);
+	st->n_running = iommugrp_get_running(ctx, &st->running);
 }
 
 static const char *rules_explanation(enum iommugrp_type_rules rules, bool patched)
@@ -102,6 +105,12 @@ static void print_text(const struct status *st)
 		printf("\n  a journal under /run/iommugrp records their state before: run "
 		       "'iommugrp restore'\n");
 	}
+	if (st->n_running > 0) {
+		printf("operations under way:");
+		for (int i = 0; i < st->n_running; i++)
+			printf("%s group %u", i ? "," : "", st->running[i]);
+		printf("\n  another iommugrp holds their lock: not interrupted\n");
+	}
 	status_boot_text(st->ctx);
 }
 
@@ -129,6 +138,14 @@ static void print_json(const struct status *st)
 		json_array_begin(&j, "interrupted");
 		for (int i = 0; i < st->n_interrupted; i++)
 			json_uint(&j, NULL, st->interrupted[i]);
+		json_array_end(&j);
+	}
+	if (st->n_running < 0) {
+		json_string(&j, "running", NULL);
+	} else {
+		json_array_begin(&j, "running");
+		for (int i = 0; i < st->n_running; i++)
+			json_uint(&j, NULL, st->running[i]);
 		json_array_end(&j);
 	}
 	status_boot_json(&j, st->ctx);
@@ -173,5 +190,6 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		cli_warning("%d interrupted operation%s: run 'iommugrp restore'", st.n_interrupted,
 			    st.n_interrupted == 1 ? "" : "s");
 	free(st.interrupted);
+	free(st.running);
 	return cli_exit_status(cli, EXIT_OK);
 }

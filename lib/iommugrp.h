@@ -689,13 +689,20 @@ int iommugrp_change_new_vfio_release(struct iommugrp_group *group,
 bool iommugrp_change_has_record(const struct iommugrp_change *change);
 
 /*
- * Interrupted operations: the groups with a journal under /run/iommugrp.
- * Returns how many (filling a malloc'ed array the caller frees), or -errno.
+ * Interrupted operations: the groups with a journal under /run/iommugrp whose
+ * lock no process holds (/proc/locks; one still under way is not interrupted).
  * Returns: the number of groups, with their numbers in @ret_groups (malloc'ed), or a negative
  *    errno.
  * Since: 0.1
  */
 int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups);
+/*
+ * Operations under way: the groups with a journal whose lock a process holds.
+ * Returns: the number of groups, with their numbers in @ret_groups (malloc'ed), or a negative
+ *    errno.
+ * Since: 0.2
+ */
+int iommugrp_get_running(struct iommugrp_ctx *ctx, unsigned int **ret_groups);
 /*
  * Plans returning group @number to the state its journal recorded.
  * Returns: 0 with the plan in @ret_change (also when refused), or a negative errno.

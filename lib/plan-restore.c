@@ -4,8 +4,12 @@
  * interrupted operation, and vfio-release with the record vfio-bind kept.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "change.h"
@@ -122,40 +126,100 @@ static int compare_uint(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The groups with a journal: -EACCES when /run/iommugrp cannot be read (not root), -EPERM
- * when it is not a directory iommugrp trusts (the problem says why). */
-EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
+/* A /proc/locks line names a held flock on the file with this device and inode (not a waiter:
+ * "->"). Format: "ID: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE START END", MAJ and MIN hex. */
+static bool locks_line_holds(const char *line, const struct stat *st)
 {
-	char **names = NULL, *reason = NULL;
+	unsigned int maj, min;
+	unsigned long inode;
+	const char *p = strstr(line, " FLOCK ");
+
+	if (!p || strstr(line, "->"))
+		return false;
+	for (p = strchr(line, ':') + 1; (p = strchr(p, ':')); p++) {
+		const char *start = p;
+
+		while (start > line && start[-1] != ' ')
+			start--;
+		if (sscanf(start, "%x:%x:%lu", &maj, &min, &inode) == 3)
+			return maj == major(st->st_dev) && min == minor(st->st_dev) &&
+			       inode == (unsigned long)st->st_ino;
+	}
+	return false;
+}
+
+/* Running, not interrupted: some process holds the group's lock. Read from /proc/locks, not
+ * by trying the lock: a try would make the holder's own non-blocking retake fail meanwhile. */
+static bool operation_running(int dirfd, const char *locks, unsigned int number)
+{
+	char name[64];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "group-%u.lock", number);
+	if (!locks || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	for (const char *line = locks; *line;
+	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+		char *one = strndup(line, strcspn(line, "\n"));
+		bool held = one && locks_line_holds(one, &st);
+
+		free(one);
+		if (held)
+			return true;
+	}
+	return false;
+}
+
+/* The groups with a journal, those with a running operation (@running) or the others: -EACCES
+ * when /run/iommugrp cannot be read (not root), -EPERM when it is not a directory iommugrp
+ * trusts (the problem says why). */
+static int groups_with_journal(struct iommugrp_ctx *ctx, bool running, unsigned int **ret_groups)
+{
+	char **names = NULL, *reason = NULL, *locks = NULL;
 	size_t count = 0, n = 0;
 	unsigned int *groups;
 	int r, dirfd;
 
+	*ret_groups = NULL;
 	dirfd = journal_dir_open(ctx, false, &reason);
-	if (dirfd == -ENOENT) {
-		*ret_groups = NULL;
+	if (dirfd == -ENOENT)
 		return 0;
-	}
 	if (dirfd == -EPERM)
 		problem(ctx, dirfd, "/run/iommugrp", "cannot use /run/iommugrp: %s",
 			reason ? reason : strerror(EPERM));
 	free(reason);
 	if (dirfd < 0)
 		return dirfd;
-	close(dirfd);
 	r = sysfs_list_dir(ctx, "run/iommugrp", &names, &count);
-	if (r < 0)
+	if (r < 0) {
+		close(dirfd);
 		return r == -ENOENT ? 0 : r;
+	}
+	if (sysfs_read(ctx, "proc/locks", &locks) < 0)
+		locks = NULL;
 	groups = calloc(count ? count : 1, sizeof(*groups));
 	for (size_t i = 0; groups && i < count; i++)
-		if (parse_journal_name(names[i], &groups[n]) == 0)
+		if (parse_journal_name(names[i], &groups[n]) == 0 &&
+		    operation_running(dirfd, locks, groups[n]) == running)
 			n++;
+	free(locks);
+	close(dirfd);
 	strv_free(names, count);
 	if (!groups)
 		return -ENOMEM;
 	qsort(groups, n, sizeof(*groups), compare_uint);
 	*ret_groups = groups;
 	return (int)n;
+}
+
+EXPORT int iommugrp_get_interrupted(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
+{
+	return groups_with_journal(ctx, false, ret_groups);
+}
+
+EXPORT int iommugrp_get_running(struct iommugrp_ctx *ctx, unsigned int **ret_groups)
+{
+	return groups_with_journal(ctx, true, ret_groups);
 }
 
 static int plan_restore(struct iommugrp_change *change)

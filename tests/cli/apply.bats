@@ -115,6 +115,42 @@ killed_then_restored() {
 	done
 }
 
+# fake_proc_locks PID FILE: the copy's /proc/locks shows PID holding an flock on FILE, in the
+# kernel's format (major and minor of the file's device in hex, then its inode).
+fake_proc_locks() {
+	local dev ino
+	dev=$(stat -c %d "$2")
+	ino=$(stat -c %i "$2")
+	printf '1: FLOCK  ADVISORY  WRITE %d %02x:%02x:%d 0 EOF\n' "$1" $(((dev >> 8) & 0xfff)) \
+		$(((dev & 0xff) | ((dev >> 12) & 0xfff00))) "$ino" >"$FXC/proc/locks"
+}
+
+@test "status: a journal whose lock another iommugrp holds is under way, not interrupted" {
+	fx_copy host-in-use
+	local pid i
+	IOMMUGRP_FAULT=stop-after=1 LD_PRELOAD=$IOMMUGRP_PRELOAD "$IOMMUGRP" --sysroot "$FXC" \
+		vfio-bind 03:00.0 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+		sleep 0.02
+	done
+	fake_proc_locks "$pid" "$FXC/run/iommugrp/group-7.lock"
+	run --separate-stderr igc status
+	out_has 'operations under way: group 7'
+	out_lacks 'interrupted operations'
+	run --separate-stderr igc status --json
+	jq_eq '[.running, .interrupted]' '[[7],[]]'
+	kill -9 "$pid"
+	wait "$pid" || true
+	: >"$FXC/proc/locks" # the kernel drops a dead process's locks
+	run --separate-stderr igc status
+	out_has 'interrupted operations: group 7'
+	out_lacks 'under way'
+	run --separate-stderr igp restore </dev/null
+	exit_is 0
+}
+
 # --- /run/iommugrp is iommugrp's own, or refused (issue 11.3) -------------------------------
 
 # refused_run_dir WHY: set-policy on the copy $FXC (its run/iommugrp prepared by the test) is

@@ -77,6 +77,9 @@ while [ "$k" -le "${steps:-0}" ]; do
 	LD_PRELOAD=$FAULT_PRELOAD IOMMUGRP_FAULT=stop-after=$k iommugrp vfio-bind "$multi" </dev/null >/dev/null 2>&1 &
 	pid=$!
 	if wait_until 100 sh -c "grep -q '^[^)]*) T' /proc/$pid/stat"; then
+		# stopped, its lock held: under way (the kernel's /proc/locks), not interrupted
+		run_ig "status-running-at-step-$k" 0 status
+		assert_contains "status-names-running-group-$k" "operations under way: group $multi" "$OUT"
 		kill -9 "$pid"
 		wait "$pid" 2>/dev/null
 		run_ig "status-warns-after-kill-at-step-$k" 0 status
