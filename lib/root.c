@@ -70,8 +70,9 @@ static void walk_up(struct walk *w, bool to_root)
 	}
 }
 
-/* The symlink NAME in the current directory: its target replaces it in what is left. */
-static int walk_follow(struct walk *w, const char *name, const char *rest)
+/* The symlink NAME in the current directory: its target replaces it in what is left. @dir: NAME
+ * was followed by a slash, which must stay (a link to a file, then "/", is ENOTDIR). */
+static int walk_follow(struct walk *w, const char *name, bool dir, const char *rest)
 {
 	char target[PATH_MAX], *todo;
 	ssize_t n = readlinkat(w->fds[w->depth], name, target, sizeof(target) - 1);
@@ -87,7 +88,7 @@ static int walk_follow(struct walk *w, const char *name, const char *rest)
 	if (!todo)
 		return -ENOMEM;
 	strcpy(todo, target);
-	if (*rest) {
+	if (dir) {
 		strcat(todo, "/");
 		strcat(todo, rest);
 	}
@@ -113,7 +114,7 @@ static int walk_step(struct walk *w, const char *name, const char *rest)
 	if (fstatat(w->fds[w->depth], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (S_ISLNK(st.st_mode)) {
-		int r = walk_follow(w, name, rest);
+		int r = walk_follow(w, name, true, rest);
 
 		return r < 0 ? r : 1;
 	}
@@ -142,7 +143,7 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t mode, i
 		name = ".";
 	if (strcmp(name, ".") != 0 && !(flags & O_NOFOLLOW) &&
 	    fstatat(w->fds[w->depth], name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-		int r = walk_follow(w, name, "");
+		int r = walk_follow(w, name, false, "");
 
 		return r < 0 ? r : 0;
 	}
