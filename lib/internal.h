@@ -196,6 +196,9 @@ bool is_known_group_type(const char *type);
 /* The types a type write can set back: identity, DMA, DMA-FQ (not blocked, unmanaged, ...). */
 bool is_restorable_type(const char *type);
 int parse_kernel_version(const char *release, unsigned int *ret_major, unsigned int *ret_minor);
+/* /proc/locks (TEXT) shows a held flock on the file with this device (MAJ:MIN) and inode. */
+bool proc_locks_has_flock(const char *locks, unsigned int maj, unsigned int min,
+			  unsigned long inode);
 /* What the command line or kernel config says; -1 where it says nothing. */
 struct boot_setting {
 	int passthrough;

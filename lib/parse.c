@@ -482,3 +482,42 @@ char *strdup_printf(const char *format, ...)
 	va_end(args);
 	return s;
 }
+
+/* One /proc/locks line names a held flock on the file (not a waiter: "->"). Its format:
+ * "ID: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE START END", MAJ and MIN in hex. */
+static bool locks_line_holds(const char *line, size_t len, unsigned int maj, unsigned int min,
+			     unsigned long inode)
+{
+	char one[256];
+	unsigned int m1, m2;
+	unsigned long ino;
+	char *p;
+
+	if (len >= sizeof(one))
+		return false;
+	memcpy(one, line, len);
+	one[len] = '\0';
+	if (!strstr(one, " FLOCK ") || strstr(one, "->"))
+		return false;
+	for (p = strchr(one, ':'); p && (p = strchr(p + 1, ':'));) {
+		char *start = p;
+
+		while (start > one && start[-1] != ' ')
+			start--;
+		if (sscanf(start, "%x:%x:%lu", &m1, &m2, &ino) == 3)
+			return m1 == maj && m2 == min && ino == inode;
+	}
+	return false;
+}
+
+bool proc_locks_has_flock(const char *locks, unsigned int maj, unsigned int min, unsigned long inode)
+{
+	while (locks && *locks) {
+		size_t len = strcspn(locks, "\n");
+
+		if (locks_line_holds(locks, len, maj, min, inode))
+			return true;
+		locks += len + (locks[len] == '\n');
+	}
+	return false;
+}

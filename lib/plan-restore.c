@@ -126,28 +126,6 @@ static int compare_uint(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* A /proc/locks line names a held flock on the file with this device and inode (not a waiter:
- * "->"). Format: "ID: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE START END", MAJ and MIN hex. */
-static bool locks_line_holds(const char *line, const struct stat *st)
-{
-	unsigned int maj, min;
-	unsigned long inode;
-	const char *p = strstr(line, " FLOCK ");
-
-	if (!p || strstr(line, "->"))
-		return false;
-	for (p = strchr(line, ':') + 1; (p = strchr(p, ':')); p++) {
-		const char *start = p;
-
-		while (start > line && start[-1] != ' ')
-			start--;
-		if (sscanf(start, "%x:%x:%lu", &maj, &min, &inode) == 3)
-			return maj == major(st->st_dev) && min == minor(st->st_dev) &&
-			       inode == (unsigned long)st->st_ino;
-	}
-	return false;
-}
-
 /* Running, not interrupted: some process holds the group's lock. Read from /proc/locks, not
  * by trying the lock: a try would make the holder's own non-blocking retake fail meanwhile. */
 static bool operation_running(int dirfd, const char *locks, unsigned int number)
@@ -158,16 +136,8 @@ static bool operation_running(int dirfd, const char *locks, unsigned int number)
 	snprintf(name, sizeof(name), "group-%u.lock", number);
 	if (!locks || fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 		return false;
-	for (const char *line = locks; *line;
-	     line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
-		char *one = strndup(line, strcspn(line, "\n"));
-		bool held = one && locks_line_holds(one, &st);
-
-		free(one);
-		if (held)
-			return true;
-	}
-	return false;
+	return proc_locks_has_flock(locks, major(st.st_dev), minor(st.st_dev),
+				    (unsigned long)st.st_ino);
 }
 
 /* The groups with a journal, those with a running operation (@running) or the others: -EACCES

@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	text = fuzz_text(data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 8) {
 	case 0:
 		regions(text);
 		break;
@@ -72,9 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5:
 		link_target(text);
 		break;
+	case 6:
+		/* /proc/locks: any text, against the device and inode a seed names */
+		proc_locks_has_flock(text, 0xfe, 0, 10953173);
+		break;
 	default:
 		parse_kernel_version(text, &major, &minor);
-		nth_line(text, data[0] / 7);
+		nth_line(text, data[0] / 8);
 		break;
 	}
 	free(text);

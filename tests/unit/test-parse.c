@@ -223,8 +223,25 @@ static void test_driver_manages_dma(void)
 	CHECK(!iommugrp_driver_manages_dma(NULL));
 }
 
+/* /proc/locks: a held flock on the device and inode, not a waiter's line, not a POSIX lock. */
+static void test_proc_locks(void)
+{
+	static const char locks[] = "1: POSIX  ADVISORY  WRITE 812 fe:00:42 0 EOF\n"
+				    "2: FLOCK  ADVISORY  WRITE 900 08:01:42 0 EOF\n"
+				    "2: -> FLOCK  ADVISORY  WRITE 901 fe:00:43 0 EOF\n"
+				    "3: FLOCK  ADVISORY  WRITE 24530 fe:00:10953173 0 EOF\n";
+
+	CHECK(proc_locks_has_flock(locks, 0xfe, 0, 10953173));
+	CHECK(proc_locks_has_flock(locks, 8, 1, 42));
+	CHECK(!proc_locks_has_flock(locks, 0xfe, 0, 42)); /* POSIX */
+	CHECK(!proc_locks_has_flock(locks, 0xfe, 0, 43)); /* a waiter */
+	CHECK(!proc_locks_has_flock("", 0xfe, 0, 10953173));
+	CHECK(!proc_locks_has_flock(NULL, 0xfe, 0, 10953173));
+}
+
 int main(void)
 {
+	RUN(test_proc_locks);
 	RUN(test_path_resolve_link);
 	RUN(test_parse_hex_u32);
 	RUN(test_parse_uint);
