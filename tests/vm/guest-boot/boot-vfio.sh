@@ -1,4 +1,4 @@
-# boots-on: debian-6.1 debian-6.12
+# boots-on: debian-6.1 debian-6.12 builtin
 # boot-configs/boot-vfio.conf: the bridge's group by path= to vfio-pci, the e1000e's group to
 # identity. Modular kernels: the hook holds both e1000 before udev's "kmod load e1000", so e1000
 # never binds them (shown by the kernel's bind uevents and its log). Built-in drivers bound
