@@ -74,4 +74,11 @@ else
 	fail hotplug-remove "$E1000_B_BDF did not go away"
 fi
 assert_eq hotplug-group-back-on-vfio-pci vfio-pci "$(driver_of "$E1000_A_BDF")" "driver of $E1000_A_BDF"
+# The hold the hook put on the re-added device was its own: vfio-release gives both NICs
+# back to e1000, none to vfio-pci, and leaves no override.
+run_ig vfio-release-after-hotplug 0 vfio-release "$vfio_group"
+for d in "$E1000_A_BDF" "$E1000_B_BDF"; do
+	assert_eq "hotplug-release-$d-on-e1000" "e1000 (null)" \
+		"$(driver_of "$d") $(cat "$PCI_DIR/$d/driver_override")" "driver and override of $d"
+done
 finish
