@@ -53,7 +53,7 @@ PRELOAD = $(B)/tests/preload/sysfs-fake.so
 
 .PHONY: fuzz check-fuzz
 .PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-contrib libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
+	check-pkgbuild check-deb check-contrib vm-kernel libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
 	demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3 $(BOOT_FILES)
 # The test preload too (make all builds what tests/vm ships into the guest).
@@ -226,6 +226,10 @@ check-fuzz: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_CHECK_SECONDS) $(FUZZ_BINS)
 
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
+# The patched test kernel alone (built once per kernel/ and test-patch contents, then cached).
+vm-kernel:
+	tests/vm/kernel/build > $(B)/patched-kernel.out
+
 vmcheck: all
 	tests/vm/kernel/build > $(B)/patched-kernel.out
 	IOMMUGRP_VM_EXTRA_KERNELS="$$(tail -n 1 $(B)/patched-kernel.out)" tests/vm/vmcheck
@@ -245,15 +249,33 @@ deps:
 # sanitizer and valgrind reruns of the same sources, which the outer run has just done.
 CHECKS = check-unit check-fuzz check-cli check-man check-examples check-format check-completions check-install
 ifndef IOMMUGRP_NESTED_CHECK
-CHECKS += check-sanitize check-valgrind check-pkgbuild check-cold-paths check-deb \
-	check-initramfs check-contrib vmcheck
+CHECKS += check-sanitize check-pkgbuild check-cold-paths check-deb check-initramfs check-contrib \
+	vm-kernel vmcheck
+# One core's work for a quarter of an hour: it runs beside the suites above (on the core they
+# leave idle), and vmcheck starts only once it has ended, so the VMs' timing is not shared.
+CHECKS_BESIDE = check-valgrind
 endif
-# Each suite in turn, going on past failures (as -k would), with its time.
-check: deps
-	@failed=; for t in $(CHECKS); do start=$$(date +%s); \
+# Each suite in turn, going on past failures (as -k would), with its time; CHECKS_BESIDE in the
+# background from the start, its output in $(B)/check-beside.log, shown when it ends.
+check: deps all $(PRELOAD)
+	@failed=; beside=; \
+	if [ -n "$(CHECKS_BESIDE)" ]; then rm -f $(B)/check-beside.failed; \
+		( for t in $(CHECKS_BESIDE); do start=$$(date +%s); \
+			$(MAKE) --no-print-directory $$t || echo "$$t" >>$(B)/check-beside.failed; \
+			echo "make check: $$t took $$(($$(date +%s) - start)) s (beside the others)"; \
+		done ) >$(B)/check-beside.log 2>&1 & beside=$$!; \
+	fi; \
+	for t in $(CHECKS); do \
+		if [ $$t = vmcheck ] && [ -n "$$beside" ]; then wait $$beside; beside=; \
+			cat $(B)/check-beside.log; \
+			failed="$$failed $$(cat $(B)/check-beside.failed 2>/dev/null)"; fi; \
+		start=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
 		echo "make check: $$t took $$(($$(date +%s) - start)) s"; done; \
-	if [ -n "$$failed" ]; then echo "make check: FAILED:$$failed"; exit 1; fi
+	if [ -n "$$beside" ]; then wait $$beside; cat $(B)/check-beside.log; \
+		failed="$$failed $$(cat $(B)/check-beside.failed 2>/dev/null)"; fi; \
+	failed=$$(echo $$failed); \
+	if [ -n "$$failed" ]; then echo "make check: FAILED: $$failed"; exit 1; fi
 	@echo "make check: all suites passed"
 
 # --- install -----------------------------------------------------------------
