@@ -349,7 +349,7 @@ run_vm() {
 	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5
 	: >"$results_log"
 		timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
-		-accel tcg -cpu max -m 1024 -smp "${IOMMUGRP_VM_SMP:-1}" \
+		-accel tcg -cpu max -m 1024 -smp "${IOMMUGRP_VM_SMP:-1}" ${IOMMUGRP_VM_QEMU_ARGS:-} \
 		-machine q35,kernel-irqchip=split \
 		-device intel-iommu,intremap=on \
 		-display none -monitor none -no-reboot -net none -pidfile "${console_log%/*}/qemu.pid" \
