@@ -263,8 +263,10 @@ CHECKS += check-sanitize check-pkgbuild check-cold-paths check-deb check-initram
 CHECKS_BESIDE = check-valgrind
 endif
 # Each suite in turn, going on past failures (as -k would), with its time; CHECKS_BESIDE in the
-# background from the start, its output in $(B)/check-beside.log, shown when it ends.
-check: deps all $(PRELOAD)
+# background from the start, its output in $(B)/check-beside.log, shown when it ends. The build
+# is a make of its own: this one read pkg-config before `deps` installed the -dev packages.
+check: deps
+	@$(MAKE) --no-print-directory all $(PRELOAD)
 	@failed=; beside=; \
 	if [ -n "$(CHECKS_BESIDE)" ]; then rm -f $(B)/check-beside.failed; \
 		( for t in $(CHECKS_BESIDE); do start=$$(date +%s); \
