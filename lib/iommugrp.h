@@ -378,6 +378,8 @@ bool iommugrp_driver_manages_dma(const char *driver);
  * Processes holding the group's VFIO files open (/dev/vfio/N, or a member's
  * /dev/vfio/devices/vfioX): the group's users. Needs the right to read other
  * processes' /proc/PID/fd (root); others' processes are otherwise not seen.
+ * /proc is read (once per context) only when one of these files exists below
+ * the sysroot: without them nobody can hold the group.
  * Returns: the number of users, or a negative errno when /proc cannot be read.
  * Since: 0.1
  */

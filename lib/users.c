@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -170,28 +171,62 @@ static int strv_add(char ***strv, size_t *count, char *s)
 	return 0;
 }
 
-/* The /dev paths that give access to this group's DMA, as many as there are. */
-static int group_vfio_paths(struct iommugrp_group *group, char ***ret_paths, size_t *ret_count)
+/* Adds VFIO_PREFIX name to paths if that file exists below the sysroot. */
+static int add_if_present(struct iommugrp_ctx *ctx, char ***paths, size_t *n, char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return -ENOMEM;
+	if (root_stat(ctx, path + 1, false, &st) < 0) {
+		free(path);
+		return 0;
+	}
+	return strv_add(paths, n, path);
+}
+
+/* The cdevs of the members (/dev/vfio/devices/vfioX, named in sysfs vfio-dev/). */
+static int add_device_files(struct iommugrp_group *group, char ***paths, size_t *n)
 {
 	struct iommugrp_device *d = NULL;
-	char **paths = NULL;
-	size_t n = 0;
-	int r;
+	struct stat st;
+	int r = 0;
 
-	r = strv_add(&paths, &n, strdup_printf(VFIO_PREFIX "%u", group->number));
-	if (r == 0)
-		r = strv_add(&paths, &n, strdup_printf(VFIO_PREFIX "noiommu-%u", group->number));
+	if (root_stat(group->ctx, "dev/vfio/devices", false, &st) < 0)
+		return 0; /* no VFIO device cdev on this host: no member has one */
 	while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
 		char **names = NULL, *dir = path_join(d->syspath, "vfio-dev");
 		size_t count = 0;
 
 		if (dir && sysfs_list_dir(group->ctx, dir, &names, &count) == 0)
 			for (size_t i = 0; i < count && r == 0; i++)
-				r = strv_add(&paths, &n,
-					     strdup_printf(VFIO_PREFIX "devices/%s", names[i]));
+				r = add_if_present(group->ctx, paths, n,
+						   strdup_printf(VFIO_PREFIX "devices/%s", names[i]));
 		strv_free(names, count);
 		free(dir);
 	}
+	return r;
+}
+
+/*
+ * The /dev files that give access to this group's DMA and exist now. An open
+ * file whose node is gone reads "... (deleted)" in /proc, which names no
+ * group: with none of them present, nobody holds the group, and /proc (one
+ * readlink per open file on the host) is not read at all.
+ */
+static int group_vfio_paths(struct iommugrp_group *group, char ***ret_paths, size_t *ret_count)
+{
+	struct iommugrp_ctx *ctx = group->ctx;
+	char **paths = NULL;
+	size_t n = 0;
+	int r;
+
+	r = add_if_present(ctx, &paths, &n, strdup_printf(VFIO_PREFIX "%u", group->number));
+	if (r == 0)
+		r = add_if_present(ctx, &paths, &n,
+				   strdup_printf(VFIO_PREFIX "noiommu-%u", group->number));
+	if (r == 0)
+		r = add_device_files(group, &paths, &n);
 	if (r < 0) {
 		strv_free(paths, n);
 		return r;
@@ -232,9 +267,9 @@ static void load_users(struct iommugrp_group *group)
 	int r;
 
 	group->loaded_users = 1;
-	r = scan_proc(ctx);
-	if (r == 0 && ctx->n_vfio_holders > 0)
-		r = group_vfio_paths(group, &paths, &npaths);
+	r = group_vfio_paths(group, &paths, &npaths);
+	if (r == 0 && npaths > 0)
+		r = scan_proc(ctx);
 	for (size_t i = 0; r == 0 && i < ctx->n_vfio_holders; i++)
 		for (size_t p = 0; p < npaths; p++)
 			if (strcmp(ctx->vfio_holders[i].file, paths[p]) == 0) {

@@ -493,7 +493,7 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	mkdir -p "$FXC/dev/vfio/devices"
 	# character devices, as the kernel makes them (a regular file there is refused)
 	local f
-	for f in "$group" devices/vfio0 devices/vfio1; do mknod "$FXC/dev/vfio/$f" c 1 3; done
+	for f in "$group" devices/vfio0 devices/vfio1; do rm -f "$FXC/dev/vfio/$f"; mknod "$FXC/dev/vfio/$f" c 1 3; done
 	run --separate-stderr igc vfio-bind --save --user root "$group"
 	exit_is 0
 	out_has "saved 'vfio=yes user=root' in /etc/iommugrp.d/90-saved.conf"

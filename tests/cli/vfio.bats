@@ -380,3 +380,25 @@ OUT
 	run --separate-stderr igf qemu-q35 vfio-release --dry-run --force 2
 	exit_is 2
 }
+
+@test "users: /proc is read only for a group whose VFIO files exist; a removed node holds nothing" {
+	fx_copy host-in-use
+	# A /proc that cannot be read shows where it is read: group 9 has /dev/vfio/9.
+	rm -rf "$FXC/proc"
+	: >"$FXC/proc"
+	run --separate-stderr igc show 9
+	out_has 'users:   unknown (cannot read /proc)'
+	# Group 3 (nvme) has no VFIO file: nobody can hold it, and /proc is not read.
+	run --separate-stderr igc show 3
+	exit_is 0
+	out_has 'users:   none'
+	run --separate-stderr igc vfio-bind --dry-run --force 3
+	exit_is 0
+	err_lacks '/proc'
+	# With /proc back but /dev/vfio/9 gone, the fd reads "/dev/vfio/9 (deleted)" on a real
+	# host and names no group; a fixture's plain link is not taken for a user either.
+	fx_copy host-in-use
+	rm "$FXC/dev/vfio/9"
+	run --separate-stderr igc show 9
+	out_has 'users:   none'
+}
