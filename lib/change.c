@@ -78,15 +78,28 @@ EXPORT enum iommugrp_refusal iommugrp_change_get_refusal_code(const struct iommu
 	return change->refusal < 0 ? change->refusal_code : IOMMUGRP_REFUSAL_NONE;
 }
 
-/* The bus directory a device's subsystem link leads to: sys/bus/pci, sys/bus/platform. */
+/*
+ * The bus directory a device's subsystem link leads to: sys/bus/pci,
+ * sys/bus/platform. Read once per device, not once per step.
+ */
 static char *bus_dir(struct iommugrp_change *change, const char *devpath)
 {
 	char *bus = NULL;
 
 	if (!devpath)
 		return NULL;
+	if (change->bus_devpath && strcmp(change->bus_devpath, devpath) == 0)
+		return strdup(change->bus);
 	if (sysfs_link_target(change->group->ctx, devpath, "subsystem", &bus) < 0)
 		bus = strdup("sys/bus/pci");
+	free(change->bus_devpath);
+	free(change->bus);
+	change->bus_devpath = strdup(devpath);
+	change->bus = bus ? strdup(bus) : NULL;
+	if (!change->bus_devpath || !change->bus) {
+		free(change->bus_devpath);
+		change->bus_devpath = NULL;
+	}
 	return bus;
 }
 
@@ -235,6 +248,8 @@ EXPORT struct iommugrp_change *iommugrp_change_unref(struct iommugrp_change *cha
 	free(change->journal_path);
 	free(change->save_record_path);
 	free(change->drop_record_path);
+	free(change->bus_devpath);
+	free(change->bus);
 	journal_clear(&change->snapshot);
 	journal_clear(&change->restore_source);
 	iommugrp_group_unref(change->group);

@@ -45,6 +45,7 @@ struct iommugrp_change {
 	char *drop_record_path; /* removed on success (vfio-release, restore) */
 	struct step *steps;
 	size_t n_steps;
+	char *bus_devpath, *bus; /* the last device's bus dir: its steps come together */
 	enum iommugrp_outcome outcome;
 	char *error;
 	char *leftover;

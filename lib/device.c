@@ -130,24 +130,36 @@ EXPORT const char *iommugrp_device_get_driver(struct iommugrp_device *device)
 	return device->driver;
 }
 
-char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath)
+char *device_read_override_file(const struct iommugrp_ctx *ctx, const char *devpath,
+				bool *ret_exists)
 {
 	char *value = NULL;
+	int r = sysfs_read_attr(ctx, devpath, "driver_override", &value);
 
+	if (ret_exists)
+		*ret_exists = r >= 0;
 	/* The kernel prints "(null)" when no override is set. */
-	if (sysfs_read_attr(ctx, devpath, "driver_override", &value) <= 0 ||
-	    strcmp(value, "(null)") == 0) {
+	if (r <= 0 || strcmp(value, "(null)") == 0) {
 		free(value);
 		return NULL;
 	}
 	return value;
 }
 
+char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath)
+{
+	return device_read_override_file(ctx, devpath, NULL);
+}
+
 EXPORT const char *iommugrp_device_get_driver_override(struct iommugrp_device *device)
 {
 	if (!device->loaded_override) {
+		bool exists;
+
 		device->loaded_override = 1;
-		device->driver_override = device_read_override(device->group->ctx, device->syspath);
+		device->driver_override =
+			device_read_override_file(device->group->ctx, device->syspath, &exists);
+		device->has_override_file = exists;
 	}
 	return device->driver_override;
 }

@@ -36,13 +36,6 @@ static void found_free(struct found *f)
 	free(f->blocks);
 }
 
-static bool is_dir_not_link(const struct iommugrp_ctx *ctx, const char *path)
-{
-	struct stat st;
-
-	return root_stat(ctx, path, false, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 static bool already_found(const struct found *f, const char *name)
 {
 	for (size_t i = 0; i < f->count; i++)
@@ -109,19 +102,31 @@ static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struc
 	free(dir);
 }
 
-/* Block devices (and partitions) anywhere below a device: real directories only, no links. */
+/* A PCI function below a bridge: a device of its own, judged on its own. */
+static bool is_pci_function_dir(const char *name)
+{
+	char canonical[PCI_ADDRESS_MAX];
+
+	return parse_pci_address(name, canonical) == 0 && strcmp(canonical, name) == 0;
+}
+
+/*
+ * Block devices (and partitions) anywhere below a device: real directories
+ * only, no links, and not into the PCI functions below a bridge (unbinding the
+ * bridge's driver leaves theirs bound).
+ */
 static void find_block(const struct iommugrp_ctx *ctx, const char *dir, int depth, struct found *f)
 {
 	char **names = NULL;
 	size_t count = 0;
 
-	if (depth > 8 || sysfs_list_dir(ctx, dir, &names, &count) < 0)
+	if (depth > 8 || sysfs_list_subdirs(ctx, dir, &names, &count) < 0)
 		return;
 	for (size_t i = 0; i < count; i++) {
 		char *sub = path_join(dir, names[i]);
 		char *subsystem = NULL;
 
-		if (sub && is_dir_not_link(ctx, sub)) {
+		if (sub && !is_pci_function_dir(names[i])) {
 			if (sysfs_link_basename(ctx, sub, "subsystem", &subsystem) == 0 &&
 			    strcmp(subsystem, "block") == 0)
 				note_block(ctx, sub, names[i], f, 0);
@@ -163,6 +168,8 @@ static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found 
 {
 	char *mountinfo = NULL, *swaps = NULL, *why = NULL;
 
+	if (f->count == 0)
+		return NULL;
 	sysfs_read(ctx, "proc/self/mountinfo", &mountinfo);
 	sysfs_read(ctx, "proc/swaps", &swaps);
 	for (size_t i = 0; i < f->count && !why; i++) {

@@ -34,7 +34,7 @@ struct iommugrp_device {
 	size_t index;	       /* in group->devices, for iommugrp_group_device_next() */
 
 	/* Each attribute is read once, on first use. */
-	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1, loaded_pci : 1,
+	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1, has_override_file : 1, loaded_pci : 1,
 		loaded_names : 1, loaded_bridge : 1;
 	int bridge; /* 1/0/-errno */
 	int subsystem_err;
@@ -172,6 +172,9 @@ int sysfs_link_basename(const struct iommugrp_ctx *ctx, const char *dir, const c
 			char **ret_name);
 int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
 		   size_t *ret_count);
+/* Only the real subdirectories (no links) of dir, as sysfs_list_dir. */
+int sysfs_list_subdirs(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
+		       size_t *ret_count);
 int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path);
 int sysfs_write(const struct iommugrp_ctx *ctx, const char *path, const char *value);
 void strv_free(char **strv, size_t count);
@@ -223,6 +226,9 @@ void group_forget_state(struct iommugrp_group *group);
 void device_forget_state(struct iommugrp_device *device);
 /* driver_override read now, uncached; NULL when unset or absent. */
 char *device_read_override(const struct iommugrp_ctx *ctx, const char *devpath);
+/* The same, saying whether the file is there (*ret_exists; may be NULL). */
+char *device_read_override_file(const struct iommugrp_ctx *ctx, const char *devpath,
+				bool *ret_exists);
 
 /* topology.c */
 void topology_free(struct iommugrp_ctx *ctx);

@@ -11,13 +11,11 @@ static const char *vfio_driver_for(struct iommugrp_device *d)
 	return iommugrp_device_is_pci(d) ? "vfio-pci" : "vfio-platform";
 }
 
+/* Read with the override itself: no second lookup per device. */
 static bool has_override_file(struct iommugrp_device *d)
 {
-	char *path = path_join(d->syspath, "driver_override");
-	bool exists = path && sysfs_exists(d->group->ctx, path) == 0;
-
-	free(path);
-	return exists;
+	iommugrp_device_get_driver_override(d);
+	return d->has_override_file;
 }
 
 /* Every reason a member cannot go to VFIO; the first becomes the refusal. */

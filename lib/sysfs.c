@@ -208,12 +208,24 @@ static int strv_push(char ***strv, size_t *count, size_t *alloc, const char *s)
 	return 0;
 }
 
+/* Whether the entry de of the directory open at fd is a directory (not a link to one). */
+static bool entry_is_dir(int fd, const struct dirent64 *de)
+{
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	return fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 /*
- * Names in a directory, without "." and "..", unsorted. getdents64 itself:
- * fdopendir's fstat and fcntl per directory add up on big hosts.
+ * Names in a directory, without "." and "..", unsorted; only its real
+ * subdirectories when dirs_only. getdents64 itself: fdopendir's fstat and
+ * fcntl per directory add up on big hosts, and its d_type saves a stat per
+ * entry.
  */
-int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
-		   size_t *ret_count)
+static int list_dir(const struct iommugrp_ctx *ctx, const char *dir, bool dirs_only,
+		    char ***ret_names, size_t *ret_count)
 {
 	char **names = NULL, buf[16 * 1024] __attribute__((aligned(8)));
 	size_t count = 0, alloc = 0;
@@ -237,7 +249,8 @@ int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_
 			off += de->d_reclen;
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
-			r = strv_push(&names, &count, &alloc, de->d_name);
+			if (!dirs_only || entry_is_dir(fd, de))
+				r = strv_push(&names, &count, &alloc, de->d_name);
 		}
 		if (r < 0)
 			break;
@@ -250,6 +263,18 @@ int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_
 	*ret_names = names;
 	*ret_count = count;
 	return 0;
+}
+
+int sysfs_list_dir(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
+		   size_t *ret_count)
+{
+	return list_dir(ctx, dir, false, ret_names, ret_count);
+}
+
+int sysfs_list_subdirs(const struct iommugrp_ctx *ctx, const char *dir, char ***ret_names,
+		       size_t *ret_count)
+{
+	return list_dir(ctx, dir, true, ret_names, ret_count);
 }
 
 int sysfs_exists(const struct iommugrp_ctx *ctx, const char *path)
