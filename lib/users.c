@@ -201,7 +201,8 @@ static int add_device_files(struct iommugrp_group *group, char ***paths, size_t 
 		if (dir && sysfs_list_dir(group->ctx, dir, &names, &count) == 0)
 			for (size_t i = 0; i < count && r == 0; i++)
 				r = add_if_present(group->ctx, paths, n,
-						   strdup_printf(VFIO_PREFIX "devices/%s", names[i]));
+						   strdup_printf(VFIO_PREFIX "devices/%s",
+								 names[i]));
 		strv_free(names, count);
 		free(dir);
 	}
