@@ -34,8 +34,8 @@ struct iommugrp_device {
 	size_t index;	       /* in group->devices, for iommugrp_group_device_next() */
 
 	/* Each attribute is read once, on first use. */
-	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1, has_override_file : 1, loaded_pci : 1,
-		loaded_names : 1, loaded_bridge : 1;
+	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1,
+		has_override_file : 1, loaded_pci : 1, loaded_names : 1, loaded_bridge : 1;
 	int bridge; /* 1/0/-errno */
 	int subsystem_err;
 	char *subsystem;
