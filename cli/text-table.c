@@ -317,8 +317,6 @@ static char *put_cell(const struct text_table *t, char *o, size_t col, const str
 	bool right = column_flags(t->set->ids[col]) & SCOLS_FL_RIGHT;
 	size_t len = art->width + cell->width, width = t->widths[col];
 
-	if (last && len < width && !right)
-		width = len;
 	/* libsmartcols prints nothing of a cell whose encoding is no cell wide */
 	if (len > 0) {
 		if (right) {
