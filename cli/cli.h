@@ -104,6 +104,8 @@ const char *column_device_text(enum column_id id, struct iommugrp_device *device
 			       char scratch[COLUMN_SCRATCH], char **owned);
 int column_json_type(enum column_id id);
 const char *column_name(enum column_id id);
+int column_flags(enum column_id id);
+double column_width_hint(enum column_id id);
 char *column_group_value(enum column_id id, struct iommugrp_group *group);
 char *column_device_value(enum column_id id, struct iommugrp_device *device);
 void columns_fill_line(struct libscols_line *line, const struct column_set *set,
@@ -142,6 +144,14 @@ void stream_children_begin(struct stream *s);
 void stream_children_end(struct stream *s);
 void stream_row_end(struct stream *s);
 int stream_end(struct stream *s);
+
+/* text-table.c: list's tree and table when stdout is not a terminal; libsmartcols' bytes. */
+struct text_table;
+struct text_table *text_table_new(const struct column_set *set, bool tree, bool noheadings);
+int text_table_add_row(struct text_table *t, struct iommugrp_group *group,
+		       struct iommugrp_device *device, bool child);
+int text_table_print(struct text_table *t, FILE *out);
+void text_table_free(struct text_table *t);
 
 /* Commands, one file each. */
 int cmd_list(struct cli *cli, int argc, char **argv);

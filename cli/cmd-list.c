@@ -82,6 +82,47 @@ static int stream_groups(struct cli *cli, const struct column_set *set, bool tre
 	return EXIT_OK;
 }
 
+/* The tree or table off a terminal: libsmartcols' layout, computed by text-table.c. */
+static int print_text_table(struct cli *cli, const struct column_set *set, bool tree)
+{
+	struct text_table *t = text_table_new(set, tree, cli->noheadings);
+	struct iommugrp_group *group = NULL;
+	int status = EXIT_OK;
+
+	if (!t) {
+		cli_error("out of memory");
+		return EXIT_ERROR;
+	}
+	while (status == EXIT_OK && (group = iommugrp_group_next(cli->ctx, group))) {
+		struct iommugrp_device *device = NULL;
+
+		if (text_table_add_row(t, group, NULL, false) < 0)
+			status = EXIT_ERROR;
+		while (status == EXIT_OK && (device = iommugrp_group_device_next(group, device)))
+			if (text_table_add_row(t, group, device, tree) < 0)
+				status = EXIT_ERROR;
+	}
+	if (status != EXIT_OK)
+		cli_error("out of memory");
+	else if (text_table_print(t, stdout) < 0) {
+		cli_error("cannot write the output: %m");
+		status = EXIT_ERROR;
+	}
+	text_table_free(t);
+	return status;
+}
+
+/*
+ * IOMMUGRP_OUTPUT=smartcols, a test hook: libsmartcols prints everything, so tests can
+ * hold the streaming and text-table writers to its output.
+ */
+static bool smartcols_forced(void)
+{
+	const char *output = getenv("IOMMUGRP_OUTPUT");
+
+	return output && strcmp(output, "smartcols") == 0;
+}
+
 static int print_groups(struct cli *cli, struct column_set *set)
 {
 	bool tree = !cli->flat && !cli->raw && (has_column(set, COL_NAME) || cli->json);
@@ -92,9 +133,12 @@ static int print_groups(struct cli *cli, struct column_set *set)
 		set->hidden = (int)set->count;
 		set->ids[set->count++] = COL_NAME;
 	}
-	/* Colors are libsmartcols' business; plain JSON and raw text stream. */
-	if ((cli->json || cli->raw) && !cli_use_color(cli))
+	/* Colors and a terminal's width are libsmartcols' business; plain JSON and raw stream. */
+	if ((cli->json || cli->raw) && !cli_use_color(cli) && !smartcols_forced())
 		return stream_groups(cli, set, tree);
+	if (!cli->json && !cli->raw && !cli_use_color(cli) && !isatty(STDOUT_FILENO) &&
+	    !smartcols_forced())
+		return print_text_table(cli, set, tree);
 	tb = columns_new_table(cli, set, "iommugroups", tree);
 	struct iommugrp_group *group = NULL;
 	int status = EXIT_OK;

@@ -108,6 +108,18 @@ const char *column_name(enum column_id id)
 	return infos[id].name;
 }
 
+/* The SCOLS_FL_* flags libsmartcols gets: the text table aligns and draws the tree by them. */
+int column_flags(enum column_id id)
+{
+	return infos[id].flags;
+}
+
+/* Below 1 a fraction of the terminal's width, else an absolute width in cells. */
+double column_width_hint(enum column_id id)
+{
+	return infos[id].width_hint;
+}
+
 /* JSON keys are the lower-case column names. */
 static void set_json_key(struct libscols_column *cl, const char *name)
 {
