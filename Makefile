@@ -30,7 +30,8 @@ DEPS = libudev libkmod smartcols
 # Quiet for check/deps: on a fresh machine they parse this before `deps` installed them.
 PC_QUIET := $(if $(filter check deps,$(MAKECMDGOALS)),2>/dev/null)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(PC_QUIET))
-DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev libkmod $(PC_QUIET))
+# libkmod: headers only; lib/kernel.c dlopens libkmod.so.2 when a module is asked about.
+DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev $(PC_QUIET))
 DEP_LIBS_CLI := $(shell $(PKG_CONFIG) --libs smartcols $(PC_QUIET))
 
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
