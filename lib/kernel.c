@@ -246,7 +246,10 @@ struct kmod_api {
 	typeof(kmod_module_probe_insert_module) *probe_insert;
 };
 
-/* -ELIBACC when libkmod.so.2 cannot be loaded, -ELIBBAD when it lacks a function; logged. */
+/*
+ * -ELIBACC when libkmod.so.2 cannot be loaded, -ELIBBAD when it lacks a function: logged, and
+ * not tried again in this context (a vfio-bind asks about vfio-pci twice).
+ */
 static int kmod_api_open(struct iommugrp_ctx *ctx, struct kmod_api *api)
 {
 	struct {
@@ -265,18 +268,20 @@ static int kmod_api_open(struct iommugrp_ctx *ctx, struct kmod_api *api)
 		{ "kmod_module_probe_insert_module", (void **)&api->probe_insert },
 	};
 
+	if (ctx->libkmod_err < 0)
+		return ctx->libkmod_err;
 	api->handle = dlopen(LIBKMOD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!api->handle) {
 		log_err(ctx, "cannot load " LIBKMOD_SONAME " (needed for kernel modules): %s",
 			dlerror());
-		return -ELIBACC;
+		return ctx->libkmod_err = -ELIBACC;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
 		*syms[i].slot = dlsym(api->handle, syms[i].name);
 		if (!*syms[i].slot) {
 			log_err(ctx, LIBKMOD_SONAME " has no %s: %s", syms[i].name, dlerror());
 			dlclose(api->handle);
-			return -ELIBBAD;
+			return ctx->libkmod_err = -ELIBBAD;
 		}
 	}
 	return 0;

@@ -2,6 +2,7 @@
 # iommugrp status: IOMMU on or off, kernel rules, boot policy, vfio-pci.
 
 load helpers
+load changes
 
 @test "status: qemu-q35 (6.1): active, single-device rules, boot policy from the config, vfio-pci loadable" {
 	run --separate-stderr igf qemu-q35 status
@@ -138,4 +139,16 @@ unusable_libkmod() {
 	has "$BATS_TEST_TMPDIR/nokmod/libkmod.so.2: " "$stderr"
 	run --separate-stderr igf qemu-q35 status -J
 	jq_is '.vfio_pci' 'null'
+}
+
+@test "vfio-bind without a usable libkmod.so.2: the tool says vfio-pci cannot be loaded, the loader's reason once" {
+	unusable_libkmod
+	fx_copy qemu-q35
+	local before
+	before=$(tree_sum "$FXC")
+	run --separate-stderr igc vfio-bind 2 </dev/null
+	exit_is 1
+	err_has 'error: cannot load vfio-pci: libkmod.so.2 is missing or unusable'
+	[[ $(grep -c 'cannot load libkmod.so.2' <<<"$stderr") == 1 ]] || { echo "stderr: $stderr" >&2; false; }
+	[[ $(tree_sum "$FXC") == "$before" ]] || { echo "the fixture changed" >&2; false; }
 }
