@@ -30,7 +30,8 @@ DEPS = libudev libkmod smartcols
 # Quiet for check/deps: on a fresh machine they parse this before `deps` installed them.
 PC_QUIET := $(if $(filter check deps,$(MAKECMDGOALS)),2>/dev/null)
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(DEPS) $(PC_QUIET))
-DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev libkmod $(PC_QUIET))
+# libkmod: headers only; lib/kernel.c dlopens libkmod.so.2 when a module is asked about.
+DEP_LIBS_LIB := $(shell $(PKG_CONFIG) --libs libudev $(PC_QUIET))
 DEP_LIBS_CLI := $(shell $(PKG_CONFIG) --libs smartcols $(PC_QUIET))
 
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -105,11 +106,15 @@ FORCE:
 $(B)/libiommugrp.pc: lib/libiommugrp.pc.in $(B)/paths.stamp
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
 
-# The udev rule and the initramfs hooks name the installed binary and rule by their paths.
-BOOT_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g'
+# The udev rule and the initramfs hooks name the installed binary and rule by their paths, and
+# the hooks libkmod.so.2 by its own: the library dlopens it, so ldd (copy_exec, add_binary of
+# iommugrp) does not list it.
+LIBKMOD_SO ?= $(shell $(PKG_CONFIG) --variable=libdir libkmod $(PC_QUIET))/libkmod.so.2
+BOOT_SED = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' \
+	-e 's|@LIBKMOD_SO@|$(LIBKMOD_SO)|g'
 $(B)/boot-paths.stamp: FORCE
 	@mkdir -p $(@D)
-	@echo '$(BINDIR) $(UDEVRULESDIR)' | cmp -s - $@ || echo '$(BINDIR) $(UDEVRULESDIR)' > $@
+	@echo '$(BINDIR) $(UDEVRULESDIR) $(LIBKMOD_SO)' | cmp -s - $@ || echo '$(BINDIR) $(UDEVRULESDIR) $(LIBKMOD_SO)' > $@
 $(B)/udev/05-iommugrp.rules: udev/05-iommugrp.rules.in $(B)/boot-paths.stamp
 	@mkdir -p $(@D)
 	$(BOOT_SED) $< > $@

@@ -360,8 +360,11 @@ static void converge_vfio(struct pass *p, unsigned int index, bool held, struct 
 		r = iommugrp_vfio_pci_load(p->ctx);
 		if (r < 0) {
 			char *text = NULL;
+			const char *why = strerror(-r);
 
-			if (asprintf(&text, "vfio-pci cannot be loaded: %s", strerror(-r)) >= 0)
+			if (r == -ELIBACC || r == -ELIBBAD)
+				why = "libkmod.so.2 is missing or unusable";
+			if (asprintf(&text, "vfio-pci cannot be loaded: %s", why) >= 0)
 				note(o, R_REFUSED, text);
 			free(text);
 			iommugrp_change_unref(change);

@@ -300,6 +300,8 @@ int cli_load_vfio_pci(const struct cli *cli)
 	else if (r == -EOPNOTSUPP)
 		cli_error("cannot load modules into the kernel of another root (%s)",
 			  iommugrp_get_sysroot(cli->ctx));
+	else if (r == -ELIBACC || r == -ELIBBAD)
+		cli_error("cannot load vfio-pci: libkmod.so.2 is missing or unusable");
 	else if (r < 0)
 		cli_error("cannot load vfio-pci: %s", strerror(-r));
 	return r;

@@ -109,6 +109,7 @@ struct iommugrp_ctx {
 	char *release;
 	int release_err;
 	bool claim_rules_seen; /* a type write answered by claim-based rules (kernel.c) */
+	int libkmod_err;       /* kernel.c: libkmod.so.2 could not be opened (logged once) */
 	char *boot_policy_source;
 	char **iommu_units;
 	int n_iommu_units;

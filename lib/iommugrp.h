@@ -515,9 +515,11 @@ enum iommugrp_module_state {
 	IOMMUGRP_MODULE_MISSING,
 };
 /*
- * State of the vfio-pci module, through libkmod on the sysroot.
+ * State of the vfio-pci module, through libkmod on the sysroot. libkmod.so.2 is loaded
+ * (dlopen) on the first question /sys/module cannot answer, not when the program starts.
  * Returns: 0 with the state in @ret_state, or a negative errno (the kernel release or the
- *    module index unreadable).
+ *    module index unreadable; -ELIBACC when libkmod.so.2 cannot be loaded, -ELIBBAD when it
+ *    lacks a function, both logged at LOG_ERR with the loader's reason).
  * Since: 0.1
  */
 int iommugrp_vfio_pci_get_state(struct iommugrp_ctx *ctx, enum iommugrp_module_state *ret_state);
@@ -531,7 +533,8 @@ const char *iommugrp_module_state_to_string(enum iommugrp_module_state state);
  * Loads vfio-pci through libkmod (only on the running system): -EPERM blacklisted, -ENOENT
  * missing.
  * Returns: 0 when vfio-pci is loaded or built in, -EPERM blacklisted, -ENOENT missing,
- *    -EOPNOTSUPP under another sysroot, or libkmod's negative errno.
+ *    -EOPNOTSUPP under another sysroot, -ELIBACC or -ELIBBAD when libkmod.so.2 cannot be
+ *    loaded (as iommugrp_vfio_pci_get_state()), or libkmod's negative errno.
  * Since: 0.1
  */
 int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx);

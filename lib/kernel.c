@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The running kernel: release, type-change rules, boot policy, IOMMU units, vfio-pci. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,7 +222,78 @@ static int module_state_from_sysfs(struct iommugrp_ctx *ctx, const char *name,
 	return 0;
 }
 
-static struct kmod_ctx *kmod_for_sysroot(struct iommugrp_ctx *ctx, const char *release)
+/*
+ * libkmod is opened when a module question is asked, not at startup: linked, it
+ * pulls in libcrypto, liblzma and libzstd, whose relocation was most of a small
+ * host's fixed cost, paid by every udev event. As systemd does with its optional
+ * libraries; libkmod.h still type-checks the calls. RTLD_NODELETE: libcrypto's
+ * exit handlers must stay mapped. Whatever copies iommugrp into another root
+ * (the initramfs hooks, tests/vm) copies libkmod.so.2 too: ldd does not list it.
+ */
+#define LIBKMOD_SONAME "libkmod.so.2"
+
+struct kmod_api {
+	void *handle;
+	typeof(kmod_new) *new_ctx;
+	typeof(kmod_unref) *unref;
+	typeof(kmod_set_log_priority) *set_log_priority;
+	typeof(kmod_module_new_from_lookup) *new_from_lookup;
+	typeof(kmod_list_next) *list_next;
+	typeof(kmod_module_get_module) *get_module;
+	typeof(kmod_module_get_path) *get_path;
+	typeof(kmod_module_unref) *module_unref;
+	typeof(kmod_module_unref_list) *unref_list;
+	typeof(kmod_module_probe_insert_module) *probe_insert;
+};
+
+/*
+ * -ELIBACC when libkmod.so.2 cannot be loaded, -ELIBBAD when it lacks a function: logged, and
+ * not tried again in this context (a vfio-bind asks about vfio-pci twice).
+ */
+static int kmod_api_open(struct iommugrp_ctx *ctx, struct kmod_api *api)
+{
+	struct {
+		const char *name;
+		void **slot;
+	} syms[] = {
+		{ "kmod_new", (void **)&api->new_ctx },
+		{ "kmod_unref", (void **)&api->unref },
+		{ "kmod_set_log_priority", (void **)&api->set_log_priority },
+		{ "kmod_module_new_from_lookup", (void **)&api->new_from_lookup },
+		{ "kmod_list_next", (void **)&api->list_next },
+		{ "kmod_module_get_module", (void **)&api->get_module },
+		{ "kmod_module_get_path", (void **)&api->get_path },
+		{ "kmod_module_unref", (void **)&api->module_unref },
+		{ "kmod_module_unref_list", (void **)&api->unref_list },
+		{ "kmod_module_probe_insert_module", (void **)&api->probe_insert },
+	};
+
+	if (ctx->libkmod_err < 0)
+		return ctx->libkmod_err;
+	api->handle = dlopen(LIBKMOD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!api->handle) {
+		log_err(ctx, "cannot load " LIBKMOD_SONAME " (needed for kernel modules): %s",
+			dlerror());
+		return ctx->libkmod_err = -ELIBACC;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
+		*syms[i].slot = dlsym(api->handle, syms[i].name);
+		if (!*syms[i].slot) {
+			log_err(ctx, LIBKMOD_SONAME " has no %s: %s", syms[i].name, dlerror());
+			dlclose(api->handle);
+			return ctx->libkmod_err = -ELIBBAD;
+		}
+	}
+	return 0;
+}
+
+static void kmod_api_close(struct kmod_api *api)
+{
+	dlclose(api->handle);
+}
+
+static struct kmod_ctx *kmod_for_sysroot(const struct kmod_api *api, struct iommugrp_ctx *ctx,
+					 const char *release)
 {
 	char moddir[512];
 	char confdirs[4][512];
@@ -236,7 +308,7 @@ static struct kmod_ctx *kmod_for_sysroot(struct iommugrp_ctx *ctx, const char *r
 		configs[i] = confdirs[i];
 	}
 	configs[4] = NULL;
-	return kmod_new(moddir, configs);
+	return api->new_ctx(moddir, configs);
 }
 
 static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
@@ -244,30 +316,35 @@ static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
 {
 	struct kmod_list *list = NULL, *l;
 	struct kmod_ctx *kctx;
+	struct kmod_api api;
 	const char *release;
 	int r;
 
 	r = iommugrp_kernel_get_release(ctx, &release);
 	if (r < 0)
 		return r;
-	kctx = kmod_for_sysroot(ctx, release);
-	if (!kctx)
+	r = kmod_api_open(ctx, &api);
+	if (r < 0)
+		return r;
+	kctx = kmod_for_sysroot(&api, ctx, release);
+	if (!kctx) {
+		kmod_api_close(&api);
 		return -ENOMEM;
-	kmod_set_log_priority(kctx, 0);
+	}
+	api.set_log_priority(kctx, 0);
 	*ret_state = IOMMUGRP_MODULE_MISSING;
-	r = kmod_module_new_from_lookup(kctx, alias, &list);
+	r = api.new_from_lookup(kctx, alias, &list);
 	if (r < 0)
 		log_dbg(ctx, "libkmod lookup of %s: %s", alias, strerror(-r));
-	kmod_list_foreach(l, list)
-	{
-		struct kmod_module *mod = kmod_module_get_module(l);
+	for (l = list; l; l = api.list_next(list, l)) {
+		struct kmod_module *mod = api.get_module(l);
 
-		*ret_state = kmod_module_get_path(mod) ? IOMMUGRP_MODULE_LOADABLE
-						       : IOMMUGRP_MODULE_BUILTIN;
-		kmod_module_unref(mod);
+		*ret_state = api.get_path(mod) ? IOMMUGRP_MODULE_LOADABLE : IOMMUGRP_MODULE_BUILTIN;
+		api.module_unref(mod);
 	}
-	kmod_module_unref_list(list);
-	kmod_unref(kctx);
+	api.unref_list(list);
+	api.unref(kctx);
+	kmod_api_close(&api);
 	return 0;
 }
 
@@ -300,6 +377,7 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 	enum iommugrp_module_state state;
 	struct kmod_list *list = NULL, *l;
 	struct kmod_ctx *kctx;
+	struct kmod_api api;
 	int r;
 
 	r = iommugrp_vfio_pci_get_state(ctx, &state);
@@ -314,22 +392,27 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 			ctx->sysroot);
 		return -EOPNOTSUPP;
 	}
-	kctx = kmod_new(NULL, NULL);
-	if (!kctx)
+	r = kmod_api_open(ctx, &api);
+	if (r < 0)
+		return r;
+	kctx = api.new_ctx(NULL, NULL);
+	if (!kctx) {
+		kmod_api_close(&api);
 		return -ENOMEM;
-	r = kmod_module_new_from_lookup(kctx, "vfio-pci", &list);
-	kmod_list_foreach(l, list)
-	{
-		struct kmod_module *mod = kmod_module_get_module(l);
+	}
+	r = api.new_from_lookup(kctx, "vfio-pci", &list);
+	for (l = list; l; l = api.list_next(list, l)) {
+		struct kmod_module *mod = api.get_module(l);
 
 		if (r >= 0)
-			r = kmod_module_probe_insert_module(
-				mod, KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_COMMAND, NULL,
-				NULL, NULL, NULL);
-		kmod_module_unref(mod);
+			r = api.probe_insert(mod,
+					     KMOD_PROBE_APPLY_BLACKLIST | KMOD_PROBE_IGNORE_COMMAND,
+					     NULL, NULL, NULL, NULL);
+		api.module_unref(mod);
 	}
-	kmod_module_unref_list(list);
-	kmod_unref(kctx);
+	api.unref_list(list);
+	api.unref(kctx);
+	kmod_api_close(&api);
 	if (r == KMOD_PROBE_APPLY_BLACKLIST) {
 		log_dbg(ctx, "vfio-pci is blacklisted (modprobe.d)");
 		return -EPERM;

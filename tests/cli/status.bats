@@ -2,6 +2,7 @@
 # iommugrp status: IOMMU on or off, kernel rules, boot policy, vfio-pci.
 
 load helpers
+load changes
 
 @test "status: qemu-q35 (6.1): active, single-device rules, boot policy from the config, vfio-pci loadable" {
 	run --separate-stderr igf qemu-q35 status
@@ -108,4 +109,46 @@ load helpers
 	run --separate-stderr igf qemu-q35 status extra
 	status_is 2
 	has extra "$stderr"
+}
+
+# libkmod.so.2 is dlopened on the first module question (lib/kernel.c): a copy of iommugrp in
+# another root that lacks it still starts, and says what is missing when a module is asked about.
+# Found first in the library path, a file that is no ELF object makes dlopen (and ld.so) fail.
+unusable_libkmod() {
+	mkdir -p "$BATS_TEST_TMPDIR/nokmod"
+	echo 'not an ELF object' >"$BATS_TEST_TMPDIR/nokmod/libkmod.so.2"
+	export LD_LIBRARY_PATH="$BATS_TEST_TMPDIR/nokmod:$LD_LIBRARY_PATH"
+}
+
+@test "libkmod.so.2 is not loaded at startup: --version and list run without a usable one" {
+	unusable_libkmod
+	run --separate-stderr ig --version
+	status_is 0
+	run --separate-stderr igf qemu-q35 list
+	status_is 0
+	lacks libkmod "$stderr"
+}
+
+@test "status without a usable libkmod.so.2: vfio-pci unknown, the error names it and the loader's reason" {
+	unusable_libkmod
+	run --separate-stderr igf qemu-q35 status
+	status_is 0
+	has_line 'IOMMU: active, 5 groups, 1 unit (dmar0)'
+	has_line 'vfio-pci: unknown'
+	has 'error: cannot load libkmod.so.2' "$stderr"
+	has "$BATS_TEST_TMPDIR/nokmod/libkmod.so.2: " "$stderr"
+	run --separate-stderr igf qemu-q35 status -J
+	jq_is '.vfio_pci' 'null'
+}
+
+@test "vfio-bind without a usable libkmod.so.2: the tool says vfio-pci cannot be loaded, the loader's reason once" {
+	unusable_libkmod
+	fx_copy qemu-q35
+	local before
+	before=$(tree_sum "$FXC")
+	run --separate-stderr igc vfio-bind 2 </dev/null
+	exit_is 1
+	err_has 'error: cannot load vfio-pci: libkmod.so.2 is missing or unusable'
+	[[ $(grep -c 'cannot load libkmod.so.2' <<<"$stderr") == 1 ]] || { echo "stderr: $stderr" >&2; false; }
+	[[ $(tree_sum "$FXC") == "$before" ]] || { echo "the fixture changed" >&2; false; }
 }

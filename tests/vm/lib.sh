@@ -245,6 +245,12 @@ copy_with_libs() {
 		awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}')
 }
 
+# loader_path SONAME: the file the host's dynamic loader opens for SONAME (its cache, x86-64
+# objects), for libraries that are dlopened and so never in ldd's answer.
+loader_path() {
+	PATH=$PATH:/sbin:/usr/sbin ldconfig -p | awk -v so="$1" '$1 == so && /x86-64/ { print $NF; found = 1; exit } END { exit !found }'
+}
+
 # build_vfio_holder: static build/vm/vfio-holder from tests/vm/kernel/vfio-holder.c, when stale.
 build_vfio_holder() {
 	local src=$VM_DIR/kernel/vfio-holder.c out=$REPO_DIR/build/vm/vfio-holder
@@ -297,6 +303,12 @@ build_initramfs() {
 			[[ -e $so ]] && cp -P "$so" "$root/usr/lib/"
 		done
 		copy_with_libs "$root" "$REPO_DIR/build/iommugrp" /usr/bin/iommugrp
+		# libkmod.so.2, which loads vfio-pci: the library dlopens it (lib/kernel.c), so ldd
+		# of iommugrp does not name it. Where the host's loader finds it, with its libraries.
+		local libkmod
+		libkmod=$(loader_path libkmod.so.2) ||
+			die "libkmod.so.2 not found (ldconfig -p): the guest's iommugrp could not load vfio-pci"
+		copy_with_libs "$root" "$libkmod" "$libkmod"
 		# contrib/libvirt's qemu hook, with libxml2 (built by make all where libxml2 is).
 		if [[ -x $REPO_DIR/build/libvirt-qemu-hook ]] &&
 			make -q -C "$REPO_DIR" build/libvirt-qemu-hook >/dev/null 2>&1; then
