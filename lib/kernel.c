@@ -237,6 +237,7 @@ struct kmod_api {
 	typeof(kmod_new) *new_ctx;
 	typeof(kmod_unref) *unref;
 	typeof(kmod_set_log_priority) *set_log_priority;
+	typeof(kmod_set_log_fn) *set_log_fn;
 	typeof(kmod_module_new_from_lookup) *new_from_lookup;
 	typeof(kmod_list_next) *list_next;
 	typeof(kmod_module_get_module) *get_module;
@@ -259,6 +260,7 @@ static int kmod_api_open(struct iommugrp_ctx *ctx, struct kmod_api *api)
 		{ "kmod_new", (void **)&api->new_ctx },
 		{ "kmod_unref", (void **)&api->unref },
 		{ "kmod_set_log_priority", (void **)&api->set_log_priority },
+		{ "kmod_set_log_fn", (void **)&api->set_log_fn },
 		{ "kmod_module_new_from_lookup", (void **)&api->new_from_lookup },
 		{ "kmod_list_next", (void **)&api->list_next },
 		{ "kmod_module_get_module", (void **)&api->get_module },
@@ -292,6 +294,29 @@ static void kmod_api_close(struct kmod_api *api)
 	dlclose(api->handle);
 }
 
+/* libkmod's messages go to the context's log, never to stderr: the library does not print. */
+static void log_from_kmod(void *data, int priority, const char *file, int line, const char *fn,
+			  const char *format, va_list args)
+{
+	const struct iommugrp_ctx *ctx = data;
+
+	if (ctx->log_priority >= priority)
+		ctx->log_fn(ctx->log_data, priority, file, line, fn, format, args);
+}
+
+/* A libkmod context logging through ctx, at ctx's priority. */
+static struct kmod_ctx *kmod_new_logged(const struct kmod_api *api, struct iommugrp_ctx *ctx,
+					const char *moddir, const char *const *configs)
+{
+	struct kmod_ctx *kctx = api->new_ctx(moddir, configs);
+
+	if (kctx) {
+		api->set_log_fn(kctx, log_from_kmod, ctx);
+		api->set_log_priority(kctx, ctx->log_priority);
+	}
+	return kctx;
+}
+
 static struct kmod_ctx *kmod_for_sysroot(const struct kmod_api *api, struct iommugrp_ctx *ctx,
 					 const char *release)
 {
@@ -308,7 +333,7 @@ static struct kmod_ctx *kmod_for_sysroot(const struct kmod_api *api, struct iomm
 		configs[i] = confdirs[i];
 	}
 	configs[4] = NULL;
-	return api->new_ctx(moddir, configs);
+	return kmod_new_logged(api, ctx, moddir, configs);
 }
 
 static int module_state_from_kmod(struct iommugrp_ctx *ctx, const char *alias,
@@ -395,7 +420,7 @@ EXPORT int iommugrp_vfio_pci_load(struct iommugrp_ctx *ctx)
 	r = kmod_api_open(ctx, &api);
 	if (r < 0)
 		return r;
-	kctx = api.new_ctx(NULL, NULL);
+	kctx = kmod_new_logged(&api, ctx, NULL, NULL);
 	if (!kctx) {
 		kmod_api_close(&api);
 		return -ENOMEM;
