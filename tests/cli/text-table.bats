@@ -23,6 +23,11 @@ COLUMN_SETS=(
 	"-o +REASON"
 	"-o NAME,GROUP,TYPE,DEVICES,VIABLE,VFIO,SUBSYSTEM,CLASS,CLASSID,ID,VENDOR,MODEL,DRIVER,OVERRIDE,PATH,REASON"
 )
+# Under valgrind (make check-valgrind) a few sets check the memory use; the bytes are held
+# to libsmartcols' for every set by the plain and the ASan/UBSan runs.
+if [[ -n ${IOMMUGRP_WRAPPER:-} ]]; then
+	COLUMN_SETS=("" "-l -n -o NAME,GROUP" "-o +REASON" "${COLUMN_SETS[-1]}")
+fi
 
 setup_file() {
 	export SMALL=$BATS_FILE_TMPDIR/small
@@ -35,7 +40,8 @@ same_as_smartcols() {
 	local our_status=0 their_status=0
 	shift
 	ig --sysroot "$root" "$@" >"$ours" 2>"$ours.err" || our_status=$?
-	IOMMUGRP_OUTPUT=smartcols ig --sysroot "$root" "$@" >"$theirs" 2>"$theirs.err" ||
+	# the reference, libsmartcols, is not what is tested: no wrapper (valgrind) for it
+	IOMMUGRP_OUTPUT=smartcols "$IOMMUGRP" --sysroot "$root" "$@" >"$theirs" 2>"$theirs.err" ||
 		their_status=$?
 	if cmp -s "$ours" "$theirs" && cmp -s "$ours.err" "$theirs.err" &&
 		[[ $our_status == "$their_status" ]]; then

@@ -248,7 +248,10 @@ copy_with_libs() {
 # loader_path SONAME: the file the host's dynamic loader opens for SONAME (its cache, x86-64
 # objects), for libraries that are dlopened and so never in ldd's answer.
 loader_path() {
-	PATH=$PATH:/sbin:/usr/sbin ldconfig -p | awk -v so="$1" '$1 == so && /x86-64/ { print $NF; found = 1; exit } END { exit !found }'
+	# awk reads to the end: leaving early would kill ldconfig with SIGPIPE, which pipefail
+	# turns into a failure whenever ldconfig had not finished writing.
+	PATH=$PATH:/sbin:/usr/sbin ldconfig -p |
+		awk -v so="$1" '!found && $1 == so && /x86-64/ { print $NF; found = 1 } END { exit !found }'
 }
 
 # build_vfio_holder: static build/vm/vfio-holder from tests/vm/kernel/vfio-holder.c, when stale.
