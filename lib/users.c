@@ -171,7 +171,7 @@ static int strv_add(char ***strv, size_t *count, char *s)
 	return 0;
 }
 
-/* Adds VFIO_PREFIX name to paths if that file exists below the sysroot. */
+/* Adds path (taken) to paths when that /dev file exists below the sysroot; frees it if not. */
 static int add_if_present(struct iommugrp_ctx *ctx, char ***paths, size_t *n, char *path)
 {
 	struct stat st;
