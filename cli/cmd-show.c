@@ -55,6 +55,16 @@ static void explain_device(FILE *out, struct iommugrp_device *device)
 	}
 }
 
+/* What the host runs on it: changing commands refuse it without --force. */
+static void explain_host_use(FILE *out, struct iommugrp_device *device)
+{
+	const char *why;
+
+	if (iommugrp_device_get_host_use(device, &why) > 0)
+		fprintf(out, "  %s: needed by the host: %s\n", iommugrp_device_get_name(device),
+			why);
+}
+
 static void print_users_text(struct iommugrp_group *group)
 {
 	int n = iommugrp_group_get_user_count(group);
@@ -171,8 +181,10 @@ static int print_text(struct cli *cli, const struct column_set *set, struct iomm
 	why_print_summary(stdout, group);
 	printf("  viable:  %s\n", viable_word(iommugrp_group_check_viable(group)));
 	print_config_text(cli, group);
-	while ((device = iommugrp_group_device_next(group, device)))
+	while ((device = iommugrp_group_device_next(group, device))) {
 		explain_device(stdout, device);
+		explain_host_use(stdout, device);
+	}
 	putchar('\n');
 	tb = columns_new_table(cli, set, "devices", false);
 	if (!tb)
@@ -198,6 +210,12 @@ static void json_device(struct json *j, struct iommugrp_device *device)
 	int r = iommugrp_device_read_vfio_state(device, &state);
 
 	json_viable(j, r < 0 ? r : state != IOMMUGRP_VFIO_KERNEL_DRIVER);
+	{
+		const char *why = NULL;
+
+		iommugrp_device_get_host_use(device, &why);
+		json_string(j, "host_use", why);
+	}
 	json_object_end(j);
 }
 

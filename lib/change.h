@@ -70,8 +70,9 @@ int change_refuse_unusable_journal(struct iommugrp_change *change, const char *p
 int change_plan_converge(struct iommugrp_change *change, const struct journal *target,
 			 bool keep_type);
 
-/* hostuse.c: why the host needs a device (NULL: it does not). */
-char *host_needs_device(struct iommugrp_device *device);
+/* hostuse.c: why the host needs a device (NULL: it does not); owned by the device. Out of
+ * memory or with a source unreadable, a reason that says so: never NULL for "unknown". */
+const char *host_needs_device(struct iommugrp_device *device);
 
 /* kmsg.c: the kernel's own words about a failed write. */
 int kmsg_open_at_end(const struct iommugrp_ctx *ctx);

@@ -225,6 +225,7 @@ static void ctx_free(struct iommugrp_ctx *ctx)
 	strv_free(ctx->iommu_units, ctx->n_iommu_units > 0 ? (size_t)ctx->n_iommu_units : 0);
 	hwdb_close(ctx);
 	topology_free(ctx);
+	host_use_free(ctx);
 	users_forget_scan(ctx);
 	free(ctx->release);
 	free(ctx->boot_policy_source);

@@ -37,6 +37,7 @@ void device_free(struct iommugrp_device *device)
 	free(device->vendor_name);
 	free(device->model_name);
 	free(device->class_name);
+	free(device->host_use);
 	free(device);
 }
 

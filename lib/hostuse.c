@@ -1,267 +1,293 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Does the host need this device? A disk under a mount or swap, a NIC with
- * routes or addresses, the boot VGA with a console: taking those away breaks
- * the host, so vfio-bind refuses them unless forced.
+ * Does the host need this device? Whatever the host runs on, found once per
+ * context for the whole host: the disks below its mounts and swaps (through
+ * partitions, dm, md, bcache, loop, btrfs and ZFS members), the NICs below its
+ * routed interfaces (through bridges, bonds, VLANs, macvlans, teams), the NIC
+ * to its network storage, and the console's VGA. Taking those away breaks the
+ * host, so every changing command refuses them unless forced. Fail closed: a
+ * source that cannot be read makes every device of its kind count as needed.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "change.h"
+#include "hostuse.h"
 
-/* A block device below the device, or one holding it (dm, md). */
-struct block {
-	char *name;
-	char *dev;    /* "major:minor" */
-	char *mapper; /* device-mapper name, for /dev/mapper/NAME; NULL if none */
-	bool holder;  /* found through holders/, not below the device */
-};
+static const char out_of_memory_why[] = "iommugrp ran out of memory while finding what the host "
+					"uses, so it cannot tell";
 
-struct found {
-	struct block *blocks;
-	size_t count;
-};
-
-static void found_free(struct found *f)
+bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name, char *why,
+		   int strength)
 {
-	for (size_t i = 0; i < f->count; i++) {
-		free(f->blocks[i].name);
-		free(f->blocks[i].dev);
-		free(f->blocks[i].mapper);
+	struct host_need *old = (struct host_need *)host_need_find(set, name), *bigger;
+	char *copy;
+
+	if (!why) {
+		hu->out_of_memory = true;
+		return false;
 	}
-	free(f->blocks);
-}
-
-static bool already_found(const struct found *f, const char *name)
-{
-	for (size_t i = 0; i < f->count; i++)
-		if (strcmp(f->blocks[i].name, name) == 0)
-			return true;
-	return false;
-}
-
-/* Takes over @dev and @mapper. Out of memory, the block is missed: -ENOMEM stops the search. */
-static int add_block(struct found *f, const char *name, char *dev, char *mapper, bool holder)
-{
-	struct block *bigger = reallocarray(f->blocks, f->count + 1, sizeof(*bigger));
-	char *copy = strdup(name);
-
+	if (old) {
+		if (strength > old->strength) {
+			free(old->why);
+			old->why = why;
+			old->strength = strength;
+		} else
+			free(why);
+		return true;
+	}
+	bigger = reallocarray(set->items, set->count + 1, sizeof(*bigger));
+	copy = strdup(name);
+	if (bigger)
+		set->items = bigger;
 	if (!bigger || !copy) {
 		free(copy);
-		free(dev);
-		free(mapper);
-		if (bigger)
-			f->blocks = bigger;
-		return -ENOMEM;
+		free(why);
+		hu->out_of_memory = true;
+		return false;
 	}
-	f->blocks = bigger;
-	f->blocks[f->count++] = (struct block){ copy, dev, mapper, holder };
-	return 0;
+	set->items[set->count++] = (struct host_need){ copy, NULL, why, strength };
+	return true;
 }
 
-static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struct found *f,
-			 int depth);
-
-static void note_block(const struct iommugrp_ctx *ctx, const char *dir, const char *name,
-		       struct found *f, int depth)
+const struct host_need *host_need_find(const struct host_needs *set, const char *name)
 {
-	char *dev = NULL, *mapper = NULL;
+	for (size_t i = 0; i < set->count; i++)
+		if (strcmp(set->items[i].name, name) == 0)
+			return &set->items[i];
+	return NULL;
+}
 
-	if (already_found(f, name) || sysfs_read_attr(ctx, dir, "dev", &dev) <= 0) {
-		free(dev);
+void host_use_unknown(struct host_use *hu, char **slot, char *why)
+{
+	if (!why)
+		hu->out_of_memory = true;
+	if (*slot || !why)
+		free(why);
+	else
+		*slot = why;
+}
+
+void host_use_add_target(struct host_use *hu, const char *address, char *what)
+{
+	struct net_target *bigger = reallocarray(hu->targets, hu->n_targets + 1, sizeof(*bigger));
+	char *copy = strdup(address);
+
+	if (bigger)
+		hu->targets = bigger;
+	if (!bigger || !copy || !what) {
+		free(copy);
+		free(what);
+		hu->out_of_memory = true;
 		return;
 	}
-	if (sysfs_read_attr(ctx, dir, "dm/name", &mapper) <= 0) {
-		free(mapper);
-		mapper = NULL;
-	}
-	if (add_block(f, name, dev, mapper, depth > 0) == 0)
-		note_holders(ctx, name, f, depth + 1);
+	hu->targets[hu->n_targets++] = (struct net_target){ copy, what };
 }
 
-/* dm-crypt, LVM, md: the mounted device may be one that holds this one. */
-static void note_holders(const struct iommugrp_ctx *ctx, const char *name, struct found *f,
-			 int depth)
+static void needs_free(struct host_needs *set)
 {
-	char *dir = strdup_printf("sys/class/block/%s/holders", name), **names = NULL;
-	size_t count = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		free(set->items[i].name);
+		free(set->items[i].path);
+		free(set->items[i].why);
+	}
+	free(set->items);
+}
 
-	if (depth < 4 && dir && sysfs_list_dir(ctx, dir, &names, &count) == 0)
-		for (size_t i = 0; i < count; i++) {
-			char *holder = strdup_printf("sys/class/block/%s", names[i]);
+void host_use_free(struct iommugrp_ctx *ctx)
+{
+	struct host_use *hu = ctx->host_use;
 
-			if (holder)
-				note_block(ctx, holder, names[i], f, depth);
-			free(holder);
-		}
-	strv_free(names, count);
-	free(dir);
+	if (!hu)
+		return;
+	needs_free(&hu->anchors);
+	needs_free(&hu->ifaces);
+	needs_free(&hu->blocks);
+	for (size_t i = 0; i < hu->n_targets; i++) {
+		free(hu->targets[i].address);
+		free(hu->targets[i].what);
+	}
+	free(hu->targets);
+	free(hu->routes);
+	free(hu->net_unknown);
+	free(hu->storage_unknown);
+	free(hu);
+	ctx->host_use = NULL;
+}
+
+/* Storage first: the servers of network storage become reasons for interfaces. */
+static struct host_use *host_use_get(struct iommugrp_ctx *ctx)
+{
+	if (!ctx->host_use) {
+		ctx->host_use = calloc(1, sizeof(*ctx->host_use));
+		if (!ctx->host_use)
+			return NULL;
+		host_use_read_storage(ctx, ctx->host_use);
+		host_use_read_network(ctx, ctx->host_use);
+	}
+	return ctx->host_use;
 }
 
 /* A PCI function below a bridge: a device of its own, judged on its own. */
-static bool is_pci_function_dir(const char *name)
+static bool is_pci_function_dir(const char *name, size_t len)
 {
-	char canonical[PCI_ADDRESS_MAX];
+	char canonical[PCI_ADDRESS_MAX], copy[PCI_ADDRESS_MAX];
 
-	return parse_pci_address(name, canonical) == 0 && strcmp(canonical, name) == 0;
+	if (len >= sizeof(copy))
+		return false;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	return parse_pci_address(copy, canonical) == 0 && strcmp(canonical, copy) == 0;
 }
 
 /*
- * Block devices (and partitions) anywhere below a device: real directories
- * only, no links, and not into the PCI functions below a bridge (unbinding the
- * bridge's driver leaves theirs bound).
+ * PATH lies below the device's own directory, not below another PCI function
+ * under it (unbinding a bridge's driver leaves the functions below it bound).
  */
-static void find_block(const struct iommugrp_ctx *ctx, const char *dir, int depth, struct found *f)
+static bool below_device(const char *path, const char *devpath)
 {
-	char **names = NULL;
+	size_t len = strlen(devpath);
+	const char *rest;
+
+	if (!path || strncmp(path, devpath, len) != 0 || path[len] != '/')
+		return false;
+	for (rest = path + len + 1; *rest;) {
+		size_t clen = strcspn(rest, "/");
+
+		if (is_pci_function_dir(rest, clen))
+			return false;
+		rest += clen;
+		rest += strspn(rest, "/");
+	}
+	return true;
+}
+
+static const char *needed_below(const struct host_needs *set, const char *devpath)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (below_device(set->items[i].path, devpath))
+			return set->items[i].why;
+	return NULL;
+}
+
+/* Whether the device has an entry in a subdirectory that would hold what is unknown. */
+static bool has_entries(const struct iommugrp_ctx *ctx, const char *devpath, const char *sub)
+{
+	char *dir = path_join(devpath, sub), **names = NULL;
 	size_t count = 0;
+	int r = dir ? sysfs_list_dir(ctx, dir, &names, &count) : -ENOMEM;
+
+	strv_free(names, count);
+	free(dir);
+	return r < 0 ? r != -ENOENT : count > 0;
+}
+
+/* Block devices anywhere below the device, for the fail-closed case only. */
+static bool has_block_device(const struct iommugrp_ctx *ctx, const char *dir, int depth)
+{
+	char **names = NULL, *subsystem = NULL;
+	size_t count = 0;
+	bool found = false;
 
 	if (depth > 8 || sysfs_list_subdirs(ctx, dir, &names, &count) < 0)
-		return;
-	for (size_t i = 0; i < count; i++) {
+		return false;
+	for (size_t i = 0; i < count && !found; i++) {
 		char *sub = path_join(dir, names[i]);
-		char *subsystem = NULL;
 
-		if (sub && !is_pci_function_dir(names[i])) {
-			if (sysfs_link_basename(ctx, sub, "subsystem", &subsystem) == 0 &&
-			    strcmp(subsystem, "block") == 0)
-				note_block(ctx, sub, names[i], f, 0);
-			find_block(ctx, sub, depth + 1, f);
-		}
+		if (!sub || is_pci_function_dir(names[i], strlen(names[i])))
+			found = !sub;
+		else if (sysfs_link_basename(ctx, sub, "subsystem", &subsystem) == 0 &&
+			 (strcmp(subsystem, "block") == 0 || strcmp(subsystem, "nvme") == 0))
+			found = true;
+		else
+			found = has_block_device(ctx, sub, depth + 1);
 		free(subsystem);
+		subsystem = NULL;
 		free(sub);
 	}
 	strv_free(names, count);
-}
-
-/* mountinfo: field 3 is MAJ:MIN, but btrfs shows 0:NN there; the source after " - TYPE " names the device. */
-static bool has_word(const char *text, const char *prefix, const char *word)
-{
-	char *key = strdup_printf(" %s%s ", prefix, word);
-	bool found = key && strstr(text, key);
-
-	free(key);
 	return found;
 }
 
-static bool mounted(const char *mountinfo, const struct block *b)
+/* A reason that had to be written but could not: out of memory, which must not read as "free". */
+static int reason(char *why, char **ret_why)
 {
-	return has_word(mountinfo, "", b->dev) || has_word(mountinfo, "/dev/", b->name) ||
-	       (b->mapper && has_word(mountinfo, "/dev/mapper/", b->mapper));
+	*ret_why = why;
+	return why ? 1 : -ENOMEM;
 }
 
-/* /proc/swaps: the device path starts the line. */
-static bool in_swaps(const char *swaps, const struct block *b)
+static int console_on_boot_vga(const struct iommugrp_ctx *ctx, const char *devpath, char **ret_why)
 {
-	char *key = strdup_printf("/dev/%s ", b->name);
-	bool found = key && strstr(swaps, key);
+	char *boot_vga = NULL, *fb = NULL;
+	int r = 0, fb_r;
 
-	free(key);
-	return found;
-}
-
-static char *mounted_or_swap(const struct iommugrp_ctx *ctx, const struct found *f)
-{
-	char *mountinfo = NULL, *swaps = NULL, *why = NULL;
-
-	if (f->count == 0)
-		return NULL;
-	sysfs_read(ctx, "proc/self/mountinfo", &mountinfo);
-	sysfs_read(ctx, "proc/swaps", &swaps);
-	for (size_t i = 0; i < f->count && !why; i++) {
-		const struct block *b = &f->blocks[i];
-
-		if (mountinfo && mounted(mountinfo, b))
-			why = strdup_printf("it holds %s, which is mounted%s", b->name,
-					    b->holder ? " (a device-mapper or md device on it)"
-						      : "");
-		else if (swaps && in_swaps(swaps, b))
-			why = strdup_printf("it holds %s, which is in use as swap", b->name);
+	if (sysfs_read_attr(ctx, devpath, "boot_vga", &boot_vga) > 0 && strcmp(boot_vga, "1") == 0) {
+		fb_r = sysfs_read(ctx, "proc/fb", &fb);
+		if (fb_r > 0)
+			r = reason(strdup_printf("it is the boot VGA device and a framebuffer "
+						 "console uses it (%.*s)",
+						 (int)strcspn(fb, "\n"), fb),
+				   ret_why);
+		else if (fb_r < 0 && fb_r != -ENOENT)
+			r = reason(strdup_printf("it is the boot VGA device, and /proc/fb, which "
+						 "tells whether a console uses it, cannot be read "
+						 "(%s)",
+						 strerror(-fb_r)),
+				   ret_why);
 	}
-	free(mountinfo);
-	free(swaps);
-	return why;
-}
-
-static char *next_line(char *line)
-{
-	char *newline = strchr(line, '\n');
-
-	return newline ? newline + 1 : NULL;
-}
-
-/* /proc/net/route: any route through the interface, the default route first. */
-static char *routed(const struct iommugrp_ctx *ctx, const char *ifname)
-{
-	char *routes = NULL, *inet6 = NULL, *why = NULL;
-	size_t len = strlen(ifname);
-
-	sysfs_read(ctx, "proc/net/route", &routes);
-	for (char *line = routes; line && *line && !why; line = next_line(line))
-		if (strncmp(line, ifname, len) == 0 && line[len] == '\t')
-			why = strdup_printf("its interface %s carries %s", ifname,
-					    strncmp(line + len + 1, "00000000", 8) == 0
-						    ? "the default route"
-						    : "routes (it has an address)");
-	sysfs_read(ctx, "proc/net/if_inet6", &inet6);
-	/* Lines: address index prefix scope flags name; scope 00 is global. */
-	for (char *line = inet6; line && *line && !why; line = next_line(line)) {
-		char name[64]; /* interface names are at most 15 bytes (IFNAMSIZ) */
-		unsigned int idx, prefix, scope, flags;
-
-		if (sscanf(line, "%*32s %x %x %x %x %63s", &idx, &prefix, &scope, &flags, name) ==
-			    5 &&
-		    strcmp(name, ifname) == 0 && scope == 0)
-			why = strdup_printf("its interface %s has a global IPv6 address", ifname);
-	}
-	free(routes);
-	free(inet6);
-	return why;
-}
-
-static char *network_in_use(const struct iommugrp_ctx *ctx, const char *devpath)
-{
-	char *netdir = path_join(devpath, "net"), **names = NULL, *why = NULL;
-	size_t count = 0;
-
-	if (netdir && sysfs_list_dir(ctx, netdir, &names, &count) == 0)
-		for (size_t i = 0; i < count && !why; i++)
-			why = routed(ctx, names[i]);
-	strv_free(names, count);
-	free(netdir);
-	return why;
-}
-
-static char *console_on_boot_vga(const struct iommugrp_ctx *ctx, const char *devpath)
-{
-	char *boot_vga = NULL, *fb = NULL, *why = NULL;
-
-	if (sysfs_read_attr(ctx, devpath, "boot_vga", &boot_vga) > 0 &&
-	    strcmp(boot_vga, "1") == 0 && sysfs_read(ctx, "proc/fb", &fb) > 0)
-		why = strdup_printf("it is the boot VGA device and a framebuffer console uses it "
-				    "(%.*s)",
-				    (int)strcspn(fb, "\n"), fb);
 	free(boot_vga);
 	free(fb);
-	return why;
+	return r;
 }
 
-char *host_needs_device(struct iommugrp_device *device)
+static int unknown_use(const struct iommugrp_ctx *ctx, const struct host_use *hu,
+		       const char *devpath, char **ret_why)
 {
-	const struct iommugrp_ctx *ctx = device->group->ctx;
-	struct found blocks = { .count = 0 };
-	char *why;
+	if (hu->storage_unknown && has_block_device(ctx, devpath, 0))
+		return reason(strdup_printf("it has a disk, and %s", hu->storage_unknown), ret_why);
+	if (hu->net_unknown && has_entries(ctx, devpath, "net"))
+		return reason(strdup_printf("it has a network interface, and %s", hu->net_unknown),
+			      ret_why);
+	return 0;
+}
 
-	find_block(ctx, device->syspath, 0, &blocks);
-	why = mounted_or_swap(ctx, &blocks);
-	found_free(&blocks);
+/* 1 and the reason, 0 when the host does not need it, -ENOMEM. */
+static int find_host_use(struct iommugrp_device *device, char **ret_why)
+{
+	struct iommugrp_ctx *ctx = device->group->ctx;
+	struct host_use *hu = host_use_get(ctx);
+	const char *why;
+	int r;
+
+	*ret_why = NULL;
+	if (!hu || hu->out_of_memory)
+		return -ENOMEM;
+	why = needed_below(&hu->blocks, device->syspath);
 	if (!why)
-		why = network_in_use(ctx, device->syspath);
-	if (!why)
-		why = console_on_boot_vga(ctx, device->syspath);
-	return why;
+		why = needed_below(&hu->ifaces, device->syspath);
+	if (why)
+		return reason(strdup(why), ret_why);
+	r = unknown_use(ctx, hu, device->syspath, ret_why);
+	return r != 0 ? r : console_on_boot_vga(ctx, device->syspath, ret_why);
+}
+
+const char *host_needs_device(struct iommugrp_device *device)
+{
+	if (!device->loaded_host_use) {
+		device->host_use_failed = find_host_use(device, &device->host_use) < 0;
+		device->loaded_host_use = 1;
+	}
+	return device->host_use_failed ? out_of_memory_why : device->host_use;
+}
+
+EXPORT int iommugrp_device_get_host_use(struct iommugrp_device *device, const char **ret_reason)
+{
+	const char *why;
+
+	if (!device || !ret_reason)
+		return -EINVAL;
+	why = host_needs_device(device);
+	*ret_reason = why;
+	return why ? 1 : 0;
 }

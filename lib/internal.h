@@ -35,8 +35,10 @@ struct iommugrp_device {
 
 	/* Each attribute is read once, on first use. */
 	unsigned loaded_subsystem : 1, loaded_driver : 1, loaded_override : 1,
-		has_override_file : 1, loaded_pci : 1, loaded_names : 1, loaded_bridge : 1;
-	int bridge; /* 1/0/-errno */
+		has_override_file : 1, loaded_pci : 1, loaded_names : 1, loaded_bridge : 1,
+		loaded_host_use : 1, host_use_failed : 1;
+	char *host_use; /* hostuse.c: why the host needs it; NULL: it does not */
+	int bridge;	/* 1/0/-errno */
 	int subsystem_err;
 	char *subsystem;
 	int driver_err;
@@ -117,7 +119,8 @@ struct iommugrp_ctx {
 	struct topology *topology;	  /* topology.c: read and replayed on first use */
 	struct topology *scoped_topology; /* list: the parts groups' replays needed */
 	int topology_err;
-	char *acs_override; /* why.c: pcie_acs_override= value, "" when absent */
+	char *acs_override;	   /* why.c: pcie_acs_override= value, "" when absent */
+	struct host_use *host_use; /* hostuse.c: what the host runs on, found on first need */
 };
 
 /* Logging (context.c) */
@@ -233,6 +236,10 @@ char *device_read_override_file(const struct iommugrp_ctx *ctx, const char *devp
 
 /* topology.c */
 void topology_free(struct iommugrp_ctx *ctx);
+
+/* hostuse.c */
+struct host_use;
+void host_use_free(struct iommugrp_ctx *ctx);
 
 /* users.c */
 void users_free(struct iommugrp_group *group);

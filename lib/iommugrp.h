@@ -327,6 +327,20 @@ int iommugrp_device_check_bridge(struct iommugrp_device *device);
  * Since: 0.1 (negative returns since 0.2)
  */
 int iommugrp_device_get_sriov_numvfs(struct iommugrp_device *device);
+/*
+ * Whether the host runs on the device: a disk below a mounted filesystem or an
+ * active swap (through partitions, dm, md, bcache, loop, btrfs and ZFS members),
+ * a NIC below an interface with routes or a global address (through bridges,
+ * bonds, VLANs and the like) or that reaches network storage, the boot VGA with
+ * a console. Found once per context for the whole host. Fail closed: when what
+ * tells cannot be read, every device of that kind is needed, and the reason
+ * says what could not be read. @ret_reason: the chain that explains it ("its
+ * interface eno1 is a port of the bond bond0, which ..."), owned by the device,
+ * NULL when not needed.
+ * Returns: 1 needed, 0 not, -EINVAL for a NULL argument.
+ * Since: 0.3
+ */
+int iommugrp_device_get_host_use(struct iommugrp_device *device, const char **ret_reason);
 
 /* Why a device does or does not keep its group viable for VFIO (5.19+ rules). */
 enum iommugrp_vfio_state {

@@ -23,7 +23,7 @@ static const char *expected_type(struct iommugrp_change *change)
 static int refuse_if_host_needs(struct iommugrp_change *change, struct iommugrp_device *d,
 				unsigned int flags)
 {
-	char *why;
+	const char *why;
 	int r = 0;
 
 	if (flags & IOMMUGRP_FORCE)
@@ -32,7 +32,6 @@ static int refuse_if_host_needs(struct iommugrp_change *change, struct iommugrp_
 	if (why)
 		r = change_refuse_as(change, IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE, d->name, -EBUSY,
 				     "%s is needed by the host: %s", d->name, why);
-	free(why);
 	return r;
 }
 

@@ -22,7 +22,7 @@ static bool has_override_file(struct iommugrp_device *d)
 static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, unsigned int flags)
 {
 	int vfs = iommugrp_device_get_sriov_numvfs(d);
-	char *why;
+	const char *why;
 	int r = 0;
 
 	if (vfs < 0)
@@ -44,7 +44,6 @@ static int preflight(struct iommugrp_change *change, struct iommugrp_device *d, 
 	if (why)
 		r = change_refuse_as(change, IOMMUGRP_REFUSAL_HOST_NEEDS_DEVICE, d->name, -EBUSY,
 				     "%s is needed by the host: %s", d->name, why);
-	free(why);
 	return r;
 }
 

@@ -99,7 +99,7 @@ igp() { LD_PRELOAD=$IOMMUGRP_PRELOAD igc "$@"; }
 # no_journal: no journal (nor a half-written one) is left under the copy's run/.
 no_journal() {
 	local left
-	left=$(find "$FXC/run" -name '*.journal*' 2>/dev/null)
+	left=$(find "$FXC/run" -name '*.journal*' 2>/dev/null || true) # no run/ at all: none
 	[[ -z $left ]] || { echo "journal left: $left" >&2; return 1; }
 }
 

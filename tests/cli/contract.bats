@@ -133,6 +133,9 @@ G=/sys/kernel/iommu_groups
 		mkdir -p "$d/$name"
 		ln -s /sys/class/block "$d/$name/subsystem"
 		echo "240:$k" >"$d/$name/dev"
+		# as the kernel links every block device (block/genhd.c, device_add_disk)
+		ln -sr "$d/$name" "$FXC/sys/dev/block/240:$k"
+		ln -sr "$d/$name" "$FXC/sys/class/block/$name"
 	done
 	echo '99 1 240:39 / /srv rw,relatime shared:9 - ext4 /dev/blk39 rw' >>"$FXC/proc/self/mountinfo"
 	run --separate-stderr igc vfio-bind --dry-run 03:00.0
