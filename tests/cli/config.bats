@@ -74,6 +74,13 @@ id=8086:100e vfio=yes multiple=maybe|multiple=maybe: expected yes or no
 id=8086:100e vfio=yes force=1|force=1: expected yes or no
 id=8086:100e vfio=yes fallback=rebind|fallback=rebind: expected unbind or none
 id=8086:100e vfio=yes user=a/b|user=a/b: not a user name
+id=8086:100e vfio=yes user=4294968296|user=4294968296: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=4294967295|user=4294967295: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=18446744073709551616|user=18446744073709551616: not a valid uid
+id=8086:100e vfio=yes user=-1|user=-1: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=+1000|user=+1000: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes group=4294967295|group=4294967295: not a valid gid (0 to 4294967294)
+id=8086:100e vfio=yes group=-5|group=-5: not a valid gid (0 to 4294967294)
 vfio=yes|no selector
 id=8086:100e|no action
 id=8086:100e policy=DMA user=qemu|user= and group= give /dev/vfio/N away: they need vfio=yes
