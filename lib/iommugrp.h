@@ -623,6 +623,7 @@ enum iommugrp_refusal {
 	IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL, /* the journal or record is unreadable, corrupt or stale */
 	IOMMUGRP_REFUSAL_CHANGED,	   /* the group changed since the plan was made */
 	IOMMUGRP_REFUSAL_LOCKED,	   /* another process is changing the group */
+	IOMMUGRP_REFUSAL_INTERRUPTED, /* an interrupted operation's journal: restore it first */
 };
 /*
  * The first refusal as a code, with the member it concerns in @ret_device
