@@ -442,6 +442,69 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	jq_eq '[.iommugroup.config_entries, .iommugroup.boot]' '[null,null]'
 }
 
+# --- check first, hold after: a group the pass refuses is never held (issue 21) --------------
+
+# host_in_use_pass CONF DEVICE...: the copy $FXC of host-in-use with DEVICEs unbound (as before
+# their drivers load) and CONF; the boot pass runs for the first DEVICE; $log is the kmsg.
+host_in_use_pass() {
+	local conf=$1 d
+	shift
+	fx_copy host-in-use
+	mkdir -p "$FXC/etc" "$FXC/dev"
+	: >"$FXC/dev/kmsg"
+	for d in "$@"; do unbind_in_copy "$d"; done
+	conf "$conf"
+	run --separate-stderr igp apply --udev "/devices/pci0000:00/$1"
+	exit_is 0
+	log=$(cat "$FXC/dev/kmsg")
+}
+
+@test "apply --udev: the console's boot VGA, unbound at boot, is refused and never held; apply, check-config and vfio-bind say the same" {
+	local log why='0000:00:02.0 is needed by the host: it is the boot VGA device and a framebuffer console uses it'
+	host_in_use_pass 'path=0000:00/02.0 vfio=yes' 0000:00:02.0
+	has "group 1: vfio refused: $why" "$log"
+	lacks 'group 1: held' "$log"
+	[[ $(<"$(dev 0000:00:02.0)/driver_override") == '(null)' ]]
+	run cat "$FXC/run/iommugrp/boot/group-1"
+	has_line 'outcome=refused'
+	run --separate-stderr igp apply
+	exit_is 4
+	err_has "$why"
+	run --separate-stderr igp check-config --json
+	jq_true ".groups[0].vfio_plan | startswith(\"refused: $why\")"
+	run --separate-stderr igp vfio-bind --dry-run 00:02.0
+	exit_is 4
+	err_has "$why"
+	[[ $(<"$(dev 0000:00:02.0)/driver_override") == '(null)' ]]
+}
+
+@test "apply --udev: the unbound siblings of a boot NIC the host needs are not held" {
+	local log
+	host_in_use_pass 'path=0000:00/1f.3 vfio=yes' 0000:00:1f.3
+	has 'group 5: vfio refused: 0000:00:1f.6 is needed by the host' "$log"
+	lacks 'group 5: held' "$log"
+	[[ $(<"$(dev 0000:00:1f.0)/driver_override") == '(null)' ]]
+	[[ $(<"$(dev 0000:00:1f.3)/driver_override") == '(null)' ]]
+	[[ $(readlink "$(dev 0000:00:1f.6)/driver") == */e1000e ]]
+	run --separate-stderr igp check-config --json
+	jq_true '.groups[0].vfio_plan | startswith("refused: 0000:00:1f.6 is needed by the host")'
+	run --separate-stderr igp apply --unbind
+	exit_is 4
+	err_has '0000:00:1f.6 is needed by the host'
+}
+
+@test "apply --udev: fallback=none with a driver bound refuses the group before any hold" {
+	unbind_in_copy 0000:01:01.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes fallback=none'
+	run --separate-stderr igp apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	local log
+	log=$(cat "$FXC/dev/kmsg")
+	has 'group 3: refused (entry /etc/iommugrp.conf:1): vfio' "$log"
+	lacks 'group 3: held' "$log"
+	[[ $(<"$(dev 0000:01:01.0)/driver_override") == '(null)' ]]
+}
+
 @test "apply --udev: bad arguments and a device that is not PCI still exit 0" {
 	conf 'id=8086:10d3 policy=identity'
 	run --separate-stderr igc apply --udev
