@@ -307,21 +307,53 @@ static void converge_policy(struct pass *p, unsigned int index, struct outcome *
 	iommugrp_change_unref(change);
 }
 
-/* Policy groups fail open: whatever happened, the holds go and the native drivers may bind. */
-static void release_holds(struct pass *p, struct iommugrp_group *group, struct outcome *o)
+/* The holds of @override go and the native drivers may bind; @ret_released (may be NULL): the
+ * devices whose hold was released, space-separated. */
+static void release_holds_of(struct iommugrp_group *group, const char *override, struct outcome *o,
+			     char **ret_released)
 {
 	struct iommugrp_change *change = NULL;
 
-	if (iommugrp_change_new_unhold(group, BOOT_HOLD, &change) == 0) {
+	if (iommugrp_change_new_unhold(group, override, &change) == 0) {
 		iommugrp_change_apply(change);
 		if (iommugrp_change_get_outcome(change) != IOMMUGRP_OUTCOME_DONE &&
 		    iommugrp_change_get_outcome(change) != IOMMUGRP_OUTCOME_UNCHANGED && o)
 			note(o, R_INCOMPLETE,
 			     iommugrp_change_get_error(change) ?: "the holds could not be released");
+		for (unsigned int i = 0;
+		     ret_released && iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE &&
+		     i < iommugrp_change_get_step_count(change);
+		     i++) {
+			enum iommugrp_step_kind kind;
+			const char *device, *driver, *path, *value;
+
+			iommugrp_change_get_step(change, i, &kind, &device, &driver, &path, &value);
+			append(ret_released, " ", device);
+		}
 	}
 	iommugrp_change_unref(change);
 	iommugrp_group_probe_unbound(group);
+}
+
+/* Policy groups fail open: whatever happened, the holds go and the native drivers may bind. */
+static void release_holds(struct pass *p, struct iommugrp_group *group, struct outcome *o)
+{
+	release_holds_of(group, BOOT_HOLD, o, NULL);
 	(void)p;
+}
+
+/*
+ * A vfio group the planner refuses (a device the host needs, an SR-IOV PF with VFs, a member
+ * without driver_override, fallback=none with a driver bound) is refused by the pass whatever
+ * it holds: a hold would only keep the native driver away for good. A vfio-pci that is missing
+ * or cannot load is no such reason: the hold then fails closed, as documented.
+ */
+static bool vfio_refused_by_planner(struct iommugrp_change *change, unsigned int flags)
+{
+	if (iommugrp_change_get_refusal(change, NULL) < 0)
+		return iommugrp_change_get_refusal_code(change, NULL) !=
+		       IOMMUGRP_REFUSAL_VFIO_PCI_MISSING;
+	return (flags & IOMMUGRP_CONFIG_FALLBACK_NONE) && plan_needs_unbind(change);
 }
 
 static struct iommugrp_change *plan_vfio(struct pass *p, unsigned int index, struct outcome *o)
@@ -384,6 +416,16 @@ static void converge_vfio(struct pass *p, unsigned int index, bool held, struct 
 	if (!refused_before_apply(o, change, "vfio", flags)) {
 		iommugrp_change_apply(change);
 		note_change(o, change, "vfio-pci", unbinds);
+	} else if (held && vfio_refused_by_planner(change, flags)) {
+		char *released = NULL;
+
+		/* Checked before holding too; refused only now (the group changed meanwhile). */
+		release_holds_of(group, "vfio-pci", o, &released);
+		if (released) {
+			append(&o->details, ", ", "holds released: ");
+			append(&o->details, "", released);
+		}
+		free(released);
 	}
 	if (iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_DONE ||
 	    iommugrp_change_get_outcome(change) == IOMMUGRP_OUTCOME_UNCHANGED) {
@@ -507,6 +549,23 @@ static void converge_group(struct pass *p, unsigned int index, bool held)
 	free(actions);
 }
 
+/* The pass will refuse this vfio group (converge_vfio makes the same plan): never held. */
+static bool vfio_refused_before_hold(struct pass *p, unsigned int index)
+{
+	struct iommugrp_group *group = iommugrp_config_get_group(p->config, index);
+	unsigned int flags = iommugrp_config_group_get_flags(p->config, index);
+	struct iommugrp_change *change = NULL;
+	bool refused;
+
+	/* A plan that cannot be made is converge's to report; the hold fails closed meanwhile. */
+	if (iommugrp_change_new_vfio_bind(group, flags & IOMMUGRP_CONFIG_FORCE ? IOMMUGRP_FORCE : 0,
+					  &change) < 0)
+		return false;
+	refused = vfio_refused_by_planner(change, flags);
+	iommugrp_change_unref(change);
+	return refused;
+}
+
 /*
  * vfio groups are held for vfio-pci, policy groups by an override that matches
  * no driver. True when this call held devices.
@@ -523,6 +582,9 @@ static bool hold_group(struct pass *p, unsigned int index)
 
 	if (iommugrp_config_group_get_refusal(p->config, index) ||
 	    has_journal(p, iommugrp_group_get_number(group)))
+		return false;
+	/* Check first, hold after: the planner's pre-flight, the same as vfio-bind's. */
+	if (iommugrp_config_group_wants_vfio(p->config, index) && vfio_refused_before_hold(p, index))
 		return false;
 	r = iommugrp_change_new_hold(group, override, &change);
 	if (r < 0) {

@@ -5,12 +5,11 @@
  * engine. `apply --udev DEVPATH`, the udev entry point, is in apply-udev.c.
  */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../shared/owner-id.h"
 #include "apply.h"
 
 enum { OPT_UNBIND = OPT_COMMAND_FIRST, OPT_UDEV };
@@ -47,40 +46,31 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-/* user= / group= take names or numbers; -1 when not given. */
+/* user= / group= take names or numbers (shared/owner-id.h); -1 when not given. On failure
+ * *ret_bad is the value refused and the return -ENOENT (no such name) or -ERANGE. */
 int owner_ids(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
 	      const char **ret_bad)
 {
-	unsigned long n;
-	char *end;
+	unsigned int id;
+	int r;
 
 	*ret_uid = (uid_t)-1;
 	*ret_gid = (gid_t)-1;
 	if (user) {
-		struct passwd *pw = getpwnam(user);
-
-		n = strtoul(user, &end, 10);
-		if (pw)
-			*ret_uid = pw->pw_uid;
-		else if (*end == '\0' && end != user)
-			*ret_uid = (uid_t)n;
-		else {
+		r = owner_id_resolve(user, false, &id);
+		if (r < 0) {
 			*ret_bad = user;
-			return -ENOENT;
+			return r;
 		}
+		*ret_uid = (uid_t)id;
 	}
 	if (group) {
-		struct group *gr = getgrnam(group);
-
-		n = strtoul(group, &end, 10);
-		if (gr)
-			*ret_gid = gr->gr_gid;
-		else if (*end == '\0' && end != group)
-			*ret_gid = (gid_t)n;
-		else {
+		r = owner_id_resolve(group, true, &id);
+		if (r < 0) {
 			*ret_bad = group;
-			return -ENOENT;
+			return r;
 		}
+		*ret_gid = (gid_t)id;
 	}
 	return 0;
 }
@@ -98,8 +88,8 @@ char *hand_over_group_file(struct iommugrp_ctx *ctx, unsigned int number, const 
 	if (!user && !group)
 		return NULL;
 	snprintf(file, sizeof(file), "/dev/vfio/%u", number);
-	if (owner_ids(user, group, &uid, &gid, &bad) < 0) {
-		if (asprintf(&why, "no such user or group '%s' for %s", bad, file) < 0)
+	if ((r = owner_ids(user, group, &uid, &gid, &bad)) < 0) {
+		if (asprintf(&why, "%s '%s' for %s", owner_id_error(r, bad == group), bad, file) < 0)
 			why = NULL;
 	} else if ((r = iommugrp_vfio_file_set_owner(ctx, file, uid, gid)) < 0) {
 		if (asprintf(&why, "cannot give %s to %s%s%s: %s", file, user ? user : "",

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iommugrp vfio-bind TARGET...: hand whole groups to vfio-pci, for VM passthrough. */
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../shared/owner-id.h"
 #include "boot.h"
 
 struct vfio_bind_options {
@@ -29,23 +28,11 @@ static const struct argp_option options[] = {
 	{ 0 }
 };
 
-/* A decimal id below (id_t)-1, which chown(2) reads as "unchanged". */
-static bool numeric_id(const char *s, unsigned long *ret_id)
-{
-	char *end;
-
-	errno = 0;
-	*ret_id = strtoul(s, &end, 10);
-	return s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 &&
-	       *ret_id < (unsigned long)(uid_t)-1;
-}
-
 static error_t parse_option(int key, char *arg, struct argp_state *state)
 {
 	struct vfio_bind_options *o = state->input;
-	unsigned long id = 0;
-	struct passwd *pw;
-	struct group *gr;
+	unsigned int id = 0;
+	int r;
 
 	switch (key) {
 	case OPT_DRY_RUN:
@@ -58,19 +45,19 @@ static error_t parse_option(int key, char *arg, struct argp_state *state)
 		o->save = true;
 		break;
 	case OPT_USER:
-		/* A name, or a numeric id as chown(1) takes (a VMM's user need not be in passwd). */
-		pw = getpwnam(arg);
-		if (!pw && !numeric_id(arg, &id))
-			argp_error(state, "--user: no such user '%s'", arg);
+		/* A name, or a numeric id (a VMM's user need not be in passwd): as user=. */
+		r = owner_id_resolve(arg, false, &id);
+		if (r < 0)
+			argp_error(state, "--user: %s '%s'", owner_id_error(r, false), arg);
 		o->user = arg;
-		o->uid = pw ? pw->pw_uid : (uid_t)id;
+		o->uid = (uid_t)id;
 		break;
 	case OPT_GROUP:
-		gr = getgrnam(arg);
-		if (!gr && !numeric_id(arg, &id))
-			argp_error(state, "--group: no such group '%s'", arg);
+		r = owner_id_resolve(arg, true, &id);
+		if (r < 0)
+			argp_error(state, "--group: %s '%s'", owner_id_error(r, true), arg);
 		o->group = arg;
-		o->gid = gr ? gr->gr_gid : (gid_t)id;
+		o->gid = (gid_t)id;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

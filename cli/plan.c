@@ -156,6 +156,8 @@ static const char *refusal_hint(const struct iommugrp_change *change)
 		return "--force overrides";
 	case IOMMUGRP_REFUSAL_CHANGED:
 		return "run the command again";
+	case IOMMUGRP_REFUSAL_INTERRUPTED:
+		return "run 'iommugrp restore'";
 	default:
 		return NULL;
 	}

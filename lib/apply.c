@@ -470,8 +470,13 @@ EXPORT int iommugrp_change_apply(struct iommugrp_change *change)
 		free(reason);
 		return r;
 	}
+	/* Interrupted since the plan: under the lock, a journal there is no live process's. */
+	r = change_refuse_if_interrupted(change, true);
+	if (r == 0 && change->refusal < 0)
+		r = change->refusal;
 	/* A no-op: already as recorded, the record (or the interrupted journal) has served. */
-	r = change->noop ? drop_record_locked(change) : apply_locked(change);
+	else if (r == 0)
+		r = change->noop ? drop_record_locked(change) : apply_locked(change);
 	group_forget_state(change->group);
 	close(lock);
 	return r;

@@ -26,6 +26,8 @@ int change_new(struct iommugrp_group *group, const char *operation,
 	change->record = &change->snapshot;
 	change->journal_path = journal_path(group->number, "journal");
 	r = change->journal_path ? journal_capture(group, operation, &change->snapshot) : -ENOMEM;
+	if (r == 0)
+		r = change_refuse_if_interrupted(change, false);
 	if (r < 0) {
 		iommugrp_change_unref(change);
 		return r;

@@ -67,6 +67,7 @@ int change_refuse_unusable_journal(struct iommugrp_change *change, const char *p
 				   const char *advice);
 
 /* plan-restore.c: steps from the group's present state to a recorded one. */
+int change_refuse_if_interrupted(struct iommugrp_change *change, bool locked);
 int change_plan_converge(struct iommugrp_change *change, const struct journal *target,
 			 bool keep_type);
 

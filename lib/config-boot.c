@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -222,15 +223,104 @@ static bool is_state_name(const char *name)
 	return *name && !strchr(name, '/') && name[0] != '.' && strlen(name) < 64;
 }
 
+/*
+ * Boot state is obeyed (a group recorded as done is skipped), so it is trusted only as the
+ * journals are: run/iommugrp as journal_dir_open checks it, boot/ in it a real directory,
+ * root's, closed to others, each file a regular one, root's, writable by no one else, none
+ * opened through a link. What is refused is a problem (the boot pass logs it to the kernel
+ * log) and -EPERM.
+ */
+static int boot_dir_open(struct iommugrp_ctx *ctx, bool create)
+{
+	char *reason = NULL;
+	struct stat st;
+	int dirfd, fd;
+
+	dirfd = journal_dir_open(ctx, create, &reason);
+	if (dirfd == -EPERM)
+		problem(ctx, -EPERM, "/run/iommugrp", "cannot use /run/iommugrp: %s",
+			reason ? reason : strerror(EPERM));
+	free(reason);
+	reason = NULL;
+	if (dirfd < 0)
+		return dirfd;
+	if (create && mkdirat(dirfd, "boot", 0700) < 0 && errno != EEXIST) {
+		fd = -errno;
+		close(dirfd);
+		return fd;
+	}
+	fd = fstatat(dirfd, "boot", &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+	if (fd == 0 && !(reason = journal_untrusted_dir_reason(&st))) {
+		fd = openat(dirfd, "boot", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+		/* The directory opened is the one checked. */
+		else if (fstat(fd, &st) < 0 || (reason = journal_untrusted_dir_reason(&st))) {
+			close(fd);
+			fd = -EPERM;
+		}
+	} else if (fd == 0) {
+		fd = -EPERM;
+	}
+	close(dirfd);
+	if (fd == -EPERM)
+		problem(ctx, -EPERM, "/" BOOT_DIR, "cannot use /" BOOT_DIR ": %s",
+			reason ? reason : strerror(EPERM));
+	free(reason);
+	return fd;
+}
+
+/* Why the file STAT describes is not boot state iommugrp wrote (NULL: it is). */
+static char *untrusted_file_reason(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return strdup("it is not a regular file");
+	if (st->st_uid != 0)
+		return strdup_printf("it is owned by uid %u, not by root", (unsigned int)st->st_uid);
+	if (st->st_mode & 0022)
+		return strdup_printf("it has mode %04o: others may write it",
+				     (unsigned int)(st->st_mode & 07777));
+	return NULL;
+}
+
+/* Opens boot/NAME (in DIRFD) as FLAGS, refusing a link, a FIFO, or a file not root's alone. */
+static int boot_file_open(struct iommugrp_ctx *ctx, int dirfd, const char *name, int flags,
+			  mode_t mode)
+{
+	char *reason = NULL;
+	struct stat st;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+
+	if (fd < 0 && errno == ELOOP)
+		reason = strdup("it is a symbolic link");
+	else if (fd < 0)
+		return -errno;
+	else if (fstat(fd, &st) < 0 || (reason = untrusted_file_reason(&st))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "/" BOOT_DIR "/%s", name);
+		problem(ctx, -EPERM, path, "cannot use %s: %s", path,
+			reason ? reason : strerror(errno));
+		free(reason);
+		return -EPERM;
+	}
+	return fd;
+}
+
 EXPORT int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name, const char *text)
 {
 	int dirfd, r;
 
 	if (!is_state_name(name))
 		return -EINVAL;
-	dirfd = root_make_dirs(ctx, BOOT_DIR, 0700);
+	dirfd = boot_dir_open(ctx, true);
 	if (dirfd < 0)
 		return dirfd;
+	/* A forged file in its place is replaced, never written through (rename). */
 	r = write_atomic(dirfd, name, text, 0644, false);
 	close(dirfd);
 	return r;
@@ -238,17 +328,24 @@ EXPORT int iommugrp_boot_state_write(struct iommugrp_ctx *ctx, const char *name,
 
 EXPORT int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **ret_text)
 {
-	char *path, *text = NULL;
-	size_t len = 0;
-	int r;
+	char *text = NULL;
+	int dirfd, fd, r;
 
 	if (!is_state_name(name))
 		return -EINVAL;
-	path = path_join(BOOT_DIR, name);
-	if (!path)
-		return -ENOMEM;
-	r = sysfs_read_raw(ctx, path, 64 * 1024, &text, &len, NULL);
-	free(path);
+	dirfd = boot_dir_open(ctx, false);
+	if (dirfd < 0)
+		return dirfd;
+	fd = boot_file_open(ctx, dirfd, name, O_RDONLY, 0);
+	close(dirfd);
+	if (fd < 0)
+		return fd;
+	r = sysfs_read_fd(fd, &text);
+	close(fd);
+	if (r >= 0 && r > 64 * 1024) {
+		free(text);
+		r = -EFBIG;
+	}
 	if (r < 0)
 		return r;
 	*ret_text = text;
@@ -263,19 +360,76 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Moves PARENTFD/NAME aside as NAME.untrusted-PID-MS, saying so (a problem about DISPLAY). */
+static int move_aside(struct iommugrp_ctx *ctx, int parentfd, const char *display, const char *name)
+{
+	char suffix[48], aside[96];
+
+	snprintf(suffix, sizeof(suffix), ".untrusted-%d-%lld", (int)getpid(), now_ms());
+	snprintf(aside, sizeof(aside), "%s%s", name, suffix);
+	if (renameat2(parentfd, name, parentfd, aside, RENAME_NOREPLACE) < 0) {
+		int r = -errno;
+
+		problem(ctx, r, display, "cannot move the untrusted %s aside: %s", display,
+			strerror(-r));
+		return r;
+	}
+	problem(ctx, -EPERM, display,
+		"%s is not trusted: moved aside to %s%s, the boot pass runs as if no state "
+		"existed",
+		display, display, suffix);
+	return 0;
+}
+
+/*
+ * The boot pass has no one to ask: a /run/iommugrp (or its boot/) it may not trust is moved
+ * aside, when its parent is one only root writes, and made anew, so that the pass fails
+ * closed (configured vfio groups held and handed over as if no state existed) instead of
+ * obeying or skipping. Returns 0 when something was moved.
+ */
+static int quarantine_untrusted(struct iommugrp_ctx *ctx)
+{
+	char *reason = NULL;
+	struct stat st;
+	int runfd, dirfd, r = -EPERM;
+
+	runfd = openat(ctx->rootfd, "run", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (runfd < 0)
+		return -errno;
+	if (fstat(runfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 0022)) {
+		close(runfd);
+		return -EPERM; /* run/ itself is not root's alone: nothing in it is moved */
+	}
+	dirfd = journal_dir_open(ctx, false, &reason);
+	if (dirfd == -EPERM)
+		r = move_aside(ctx, runfd, "/run/iommugrp", "iommugrp");
+	free(reason);
+	if (dirfd >= 0) {
+		if (fstatat(dirfd, "boot", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (reason = journal_untrusted_dir_reason(&st)))
+			r = move_aside(ctx, dirfd, "/" BOOT_DIR, "boot");
+		free(reason);
+		close(dirfd);
+	}
+	close(runfd);
+	return r;
+}
+
 /* Polled, not blocking: a bounded wait without taking the process's signals or timers. */
 EXPORT int iommugrp_boot_lock(struct iommugrp_ctx *ctx, unsigned int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
 	struct timespec pause = { 0, 1000000 };
-	int dirfd = root_make_dirs(ctx, BOOT_DIR, 0700), fd;
+	int dirfd = boot_dir_open(ctx, true), fd;
 
+	if (dirfd == -EPERM && quarantine_untrusted(ctx) == 0)
+		dirfd = boot_dir_open(ctx, true);
 	if (dirfd < 0)
 		return dirfd;
-	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = boot_file_open(ctx, dirfd, "lock", O_RDWR | O_CREAT, 0600);
 	close(dirfd);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			int r = -errno;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../shared/owner-id.h"
 #include "config.h"
 
 int config_add_problem(struct iommugrp_config *config, int priority, const char *file,
@@ -319,6 +320,11 @@ static int parse_token(struct line_ctx *lc, struct config_entry *e, enum key_id 
 		if (!is_plain_name(value))
 			return line_error(lc, "%s=%s: not a %s name or number", key_names[key],
 					  value, key_names[key]);
+		/* Numbers are checked here, names where they are used (the sysroot's passwd is
+		 * not the host's): the same parser as --user and --group. */
+		if (owner_id_looks_numeric(value) && !owner_id_from_number(value, &n))
+			return line_error(lc, "%s=%s: not a valid %s (0 to 4294967294)",
+					  key_names[key], value, key == KEY_USER ? "uid" : "gid");
 		return dup_value(key == KEY_USER ? &e->user : &e->owner_group, value);
 	case KEY_MULTIPLE:
 	case KEY_FORCE:

@@ -637,6 +637,7 @@ enum iommugrp_refusal {
 	IOMMUGRP_REFUSAL_UNUSABLE_JOURNAL, /* the journal or record is unreadable, corrupt or stale */
 	IOMMUGRP_REFUSAL_CHANGED,	   /* the group changed since the plan was made */
 	IOMMUGRP_REFUSAL_LOCKED,	   /* another process is changing the group */
+	IOMMUGRP_REFUSAL_INTERRUPTED, /* an interrupted operation's journal: restore it first */
 };
 /*
  * The first refusal as a code, with the member it concerns in @ret_device
@@ -1054,7 +1055,9 @@ int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id);
 /*
  * Boot state under /run/iommugrp/boot below the sysroot: @name is "pass" or
  * "group-N". Written atomically (temporary file, rename); read returns
- * -ENOENT when absent.
+ * -ENOENT when absent. Trusted as the journals are (directories root's, 0700,
+ * files regular, root's, written by no one else, no links): -EPERM otherwise,
+ * with a problem saying which file and why.
  * Returns: 0, or a negative errno.
  * Since: 0.2
  */
@@ -1068,7 +1071,9 @@ int iommugrp_boot_state_read(struct iommugrp_ctx *ctx, const char *name, char **
 /*
  * Takes /run/iommugrp/boot/lock, waiting at most @timeout_ms (a timer
  * interrupts the wait). Returns the lock's fd (close it to release),
- * -ETIMEDOUT, or -errno.
+ * -ETIMEDOUT, or -errno. An untrusted /run/iommugrp or boot/ (see
+ * iommugrp_boot_state_read()) is moved aside (NAME.untrusted-PID-MS) and made
+ * anew, each step a problem: the boot pass then runs as if no state existed.
  * Returns: the lock's file descriptor, -ETIMEDOUT, or a negative errno.
  * Since: 0.2
  */

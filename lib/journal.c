@@ -259,7 +259,7 @@ int journal_format(const struct journal *j, char **ret_text)
 }
 
 /* Why the directory STAT describes is not one iommugrp may trust (NULL: it is). */
-static char *untrusted_dir_reason(const struct stat *st)
+char *journal_untrusted_dir_reason(const struct stat *st)
 {
 	if (S_ISLNK(st->st_mode))
 		return strdup("it is a symbolic link");
@@ -301,7 +301,7 @@ int journal_dir_open(const struct iommugrp_ctx *ctx, bool create, char **ret_rea
 		close(runfd);
 		return fd;
 	}
-	*ret_reason = untrusted_dir_reason(&st);
+	*ret_reason = journal_untrusted_dir_reason(&st);
 	if (*ret_reason) {
 		close(runfd);
 		return -EPERM;
@@ -311,7 +311,7 @@ int journal_dir_open(const struct iommugrp_ctx *ctx, bool create, char **ret_rea
 		fd = -errno;
 	close(runfd);
 	/* The directory opened is the one checked: nothing swapped it in between. */
-	if (fd >= 0 && (fstat(fd, &st) < 0 || (*ret_reason = untrusted_dir_reason(&st)))) {
+	if (fd >= 0 && (fstat(fd, &st) < 0 || (*ret_reason = journal_untrusted_dir_reason(&st)))) {
 		close(fd);
 		fd = -EPERM;
 	}

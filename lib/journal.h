@@ -35,6 +35,9 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 int journal_read(const struct iommugrp_ctx *ctx, const char *path, struct journal *j);
 int journal_remove(const struct iommugrp_ctx *ctx, const char *path);
 int journal_dir_open(const struct iommugrp_ctx *ctx, bool create, char **ret_reason);
+/* Why a directory is not one iommugrp trusts (a link, not root's, open to others), or NULL. */
+struct stat;
+char *journal_untrusted_dir_reason(const struct stat *st);
 void journal_remove_stale(int dirfd, unsigned int number);
 int journal_boot_id(const struct iommugrp_ctx *ctx, char **ret_boot_id);
 /* The longest field, in bytes, the writer writes and the reader accepts (a driver_override

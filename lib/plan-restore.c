@@ -104,6 +104,13 @@ int change_plan_converge(struct iommugrp_change *change, const struct journal *t
 	return r;
 }
 
+static const char *entry_name_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static int parse_journal_name(const char *name, unsigned int *ret_group)
 {
 	char number[16];
@@ -138,6 +145,55 @@ static bool operation_running(int dirfd, const char *locks, unsigned int number)
 		return false;
 	return proc_locks_has_flock(locks, major(st.st_dev), minor(st.st_dev),
 				    (unsigned long)st.st_ino);
+}
+
+/*
+ * Every change but restore is refused while the group has an interrupted operation's journal:
+ * a new plan would start from the half-done state, its own journal would replace the one that
+ * records the group as it was, and that state would be lost for good. Restore-first is not
+ * done here: the plan was made from the present state, which a restore would change under it.
+ * @locked: called under the group's lock, so no live process owns the journal; otherwise a
+ * journal whose lock some process holds is an operation still under way.
+ */
+int change_refuse_if_interrupted(struct iommugrp_change *change, bool locked)
+{
+	struct iommugrp_ctx *ctx = change->group->ctx;
+	unsigned int number = change->group->number;
+	char *reason = NULL, *locks = NULL;
+	struct stat st;
+	bool running;
+	int dirfd, r;
+
+	if (strcmp(change->operation, "restore") == 0)
+		return 0;
+	dirfd = journal_dir_open(ctx, false, &reason);
+	free(reason);
+	if (dirfd < 0)
+		return 0; /* none, or a directory the lock refuses, saying why */
+	r = fstatat(dirfd, entry_name_of(change->journal_path), &st, AT_SYMLINK_NOFOLLOW) < 0
+		    ? -errno
+		    : 0;
+	if (r == 0 && !locked && sysfs_read(ctx, "proc/locks", &locks) < 0) {
+		free(locks);
+		locks = NULL;
+	}
+	running = r == 0 && !locked && operation_running(dirfd, locks, number);
+	free(locks);
+	close(dirfd);
+	if (r == -ENOENT)
+		return 0;
+	if (running)
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_LOCKED, NULL, -EAGAIN,
+					"another iommugrp process is changing group %u", number);
+	if (r < 0)
+		return change_refuse_as(change, IOMMUGRP_REFUSAL_INTERRUPTED, NULL, r,
+					"cannot tell whether group %u has the journal /%s of an "
+					"interrupted operation: %s: nothing done",
+					number, change->journal_path, strerror(-r));
+	return change_refuse_as(change, IOMMUGRP_REFUSAL_INTERRUPTED, NULL, -EEXIST,
+				"group %u has the journal /%s of an interrupted operation: "
+				"nothing done until the group is restored from it",
+				number, change->journal_path);
 }
 
 /* The groups with a journal, those with a running operation (@running) or the others: -EACCES

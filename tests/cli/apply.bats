@@ -151,6 +151,100 @@ fake_proc_locks() {
 	exit_is 0
 }
 
+# --- an interrupted operation's journal is restore's: no other change replaces it (issue 21) ---
+
+# killed_after FIXTURE K CMD ARGS...: a fresh copy of FIXTURE ($FXC) where CMD was stopped once
+# its journal recorded K finished steps, and killed there; $before is sys/ as found.
+killed_after() {
+	local fixture=$1 k=$2 pid i
+	shift 2
+	fx_copy "$fixture"
+	before=$(sys_sum "$FXC")
+	IOMMUGRP_FAULT=stop-after=$k LD_PRELOAD=$IOMMUGRP_PRELOAD "$IOMMUGRP" --sysroot "$FXC" \
+		"$@" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+		sleep 0.02
+	done
+	kill -9 "$pid"
+	wait "$pid" || true
+	[[ -f $FXC/run/iommugrp/group-${JOURNAL_GROUP}.journal ]]
+}
+
+# refused_interrupted CMD ARGS...: CMD is refused (exit 4) naming the journal and restore, and
+# neither sys/ nor the journal changes.
+refused_interrupted() {
+	local journal=$FXC/run/iommugrp/group-${JOURNAL_GROUP}.journal sys sum
+	sys=$(sys_sum "$FXC")
+	sum=$(md5sum <"$journal")
+	run --separate-stderr igp "$@" </dev/null
+	echo "# $*" >&2
+	exit_is 4 || return 1
+	err_has "/run/iommugrp/group-${JOURNAL_GROUP}.journal of an interrupted operation" || return 1
+	err_has "iommugrp restore" || return 1
+	[[ $(sys_sum "$FXC") == "$sys" ]] || { echo "sys/ changed" >&2; return 1; }
+	[[ $(md5sum <"$journal") == "$sum" ]] || { echo "the journal changed" >&2; return 1; }
+}
+
+@test "set-policy --unbind killed after its first step: a second one is refused, restore puts the group back" {
+	JOURNAL_GROUP=2 killed_after qemu-q35 1 set-policy --unbind 2 identity
+	[[ ! -e $FXC/sys/bus/pci/devices/0000:00:02.0/driver ]] # its step 1: e1000e unbound
+	JOURNAL_GROUP=2 refused_interrupted set-policy --unbind 2 identity
+	JOURNAL_GROUP=2 refused_interrupted set-policy --unbind 2 DMA
+	JOURNAL_GROUP=2 refused_interrupted vfio-bind --force 2
+	run --separate-stderr igp set-policy --unbind --dry-run --json 2 identity
+	exit_is 4
+	jq_true '.refusal | contains("group-2.journal")'
+	run --separate-stderr igp restore </dev/null
+	exit_is 0
+	[[ $(sys_sum "$FXC") == "$before" ]]
+	no_journal
+	run --separate-stderr igp set-policy --unbind 2 identity
+	exit_is 0
+}
+
+@test "vfio-bind killed after the override write: vfio-bind, vfio-release and apply are refused; after restore both work" {
+	local k
+	for k in 1 2; do
+		JOURNAL_GROUP=7 killed_after host-in-use $k vfio-bind 03:00.0
+		JOURNAL_GROUP=7 refused_interrupted vfio-bind 03:00.0 || return 1
+		JOURNAL_GROUP=7 refused_interrupted vfio-release 03:00.0 || return 1
+		mkdir -p "$FXC/etc"
+		printf 'path=0000:00/1c.4/00.0 vfio=yes\n' >"$FXC/etc/iommugrp.conf"
+		JOURNAL_GROUP=7 refused_interrupted apply || return 1
+		[[ ! -e $FXC/run/iommugrp/group-7.vfio ]]
+		run --separate-stderr igp restore </dev/null
+		exit_is 0
+		[[ $(sys_sum "$FXC") == "$before" ]]
+		run --separate-stderr igp vfio-bind 03:00.0
+		exit_is 0
+		run --separate-stderr igp vfio-release 03:00.0
+		exit_is 0
+		[[ $(sys_sum "$FXC") == "$before" ]] || { echo "k=$k: the NIC is not back" >&2; return 1; }
+		[[ $(readlink "$FXC/sys/bus/pci/devices/0000:03:00.0/driver") == */igc ]]
+	done
+}
+
+@test "a journal whose operation is still under way refuses as the lock does, not as interrupted" {
+	fx_copy host-in-use
+	local pid i
+	IOMMUGRP_FAULT=stop-after=1 LD_PRELOAD=$IOMMUGRP_PRELOAD "$IOMMUGRP" --sysroot "$FXC" \
+		vfio-bind 03:00.0 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 500; i++)); do
+		[[ $(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null) == T ]] && break
+		sleep 0.02
+	done
+	fake_proc_locks "$pid" "$FXC/run/iommugrp/group-7.lock"
+	run --separate-stderr igp vfio-bind --dry-run 03:00.0
+	kill -9 "$pid"
+	wait "$pid" || true
+	exit_is 4
+	err_has 'another iommugrp process is changing group 7'
+	err_lacks 'interrupted'
+}
+
 # --- /run/iommugrp is iommugrp's own, or refused (issue 11.3) -------------------------------
 
 # refused_run_dir WHY: set-policy on the copy $FXC (its run/iommugrp prepared by the test) is

@@ -74,6 +74,13 @@ id=8086:100e vfio=yes multiple=maybe|multiple=maybe: expected yes or no
 id=8086:100e vfio=yes force=1|force=1: expected yes or no
 id=8086:100e vfio=yes fallback=rebind|fallback=rebind: expected unbind or none
 id=8086:100e vfio=yes user=a/b|user=a/b: not a user name
+id=8086:100e vfio=yes user=4294968296|user=4294968296: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=4294967295|user=4294967295: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=18446744073709551616|user=18446744073709551616: not a valid uid
+id=8086:100e vfio=yes user=-1|user=-1: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes user=+1000|user=+1000: not a valid uid (0 to 4294967294)
+id=8086:100e vfio=yes group=4294967295|group=4294967295: not a valid gid (0 to 4294967294)
+id=8086:100e vfio=yes group=-5|group=-5: not a valid gid (0 to 4294967294)
 vfio=yes|no selector
 id=8086:100e|no action
 id=8086:100e policy=DMA user=qemu|user= and group= give /dev/vfio/N away: they need vfio=yes
@@ -435,6 +442,156 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	jq_eq '[.iommugroup.config_entries, .iommugroup.boot]' '[null,null]'
 }
 
+# --- check first, hold after: a group the pass refuses is never held (issue 21) --------------
+
+# host_in_use_pass CONF DEVICE...: the copy $FXC of host-in-use with DEVICEs unbound (as before
+# their drivers load) and CONF; the boot pass runs for the first DEVICE; $log is the kmsg.
+host_in_use_pass() {
+	local conf=$1 d
+	shift
+	fx_copy host-in-use
+	mkdir -p "$FXC/etc" "$FXC/dev"
+	: >"$FXC/dev/kmsg"
+	for d in "$@"; do unbind_in_copy "$d"; done
+	conf "$conf"
+	run --separate-stderr igp apply --udev "/devices/pci0000:00/$1"
+	exit_is 0
+	log=$(cat "$FXC/dev/kmsg")
+}
+
+@test "apply --udev: the console's boot VGA, unbound at boot, is refused and never held; apply, check-config and vfio-bind say the same" {
+	local log why='0000:00:02.0 is needed by the host: it is the boot VGA device and a framebuffer console uses it'
+	host_in_use_pass 'path=0000:00/02.0 vfio=yes' 0000:00:02.0
+	has "group 1: vfio refused: $why" "$log"
+	lacks 'group 1: held' "$log"
+	[[ $(<"$(dev 0000:00:02.0)/driver_override") == '(null)' ]]
+	run cat "$FXC/run/iommugrp/boot/group-1"
+	has_line 'outcome=refused'
+	run --separate-stderr igp apply
+	exit_is 4
+	err_has "$why"
+	run --separate-stderr igp check-config --json
+	jq_true ".groups[0].vfio_plan | startswith(\"refused: $why\")"
+	run --separate-stderr igp vfio-bind --dry-run 00:02.0
+	exit_is 4
+	err_has "$why"
+	[[ $(<"$(dev 0000:00:02.0)/driver_override") == '(null)' ]]
+}
+
+@test "apply --udev: the unbound siblings of a boot NIC the host needs are not held" {
+	local log
+	host_in_use_pass 'path=0000:00/1f.3 vfio=yes' 0000:00:1f.3
+	has 'group 5: vfio refused: 0000:00:1f.6 is needed by the host' "$log"
+	lacks 'group 5: held' "$log"
+	[[ $(<"$(dev 0000:00:1f.0)/driver_override") == '(null)' ]]
+	[[ $(<"$(dev 0000:00:1f.3)/driver_override") == '(null)' ]]
+	[[ $(readlink "$(dev 0000:00:1f.6)/driver") == */e1000e ]]
+	run --separate-stderr igp check-config --json
+	jq_true '.groups[0].vfio_plan | startswith("refused: 0000:00:1f.6 is needed by the host")'
+	run --separate-stderr igp apply --unbind
+	exit_is 4
+	err_has '0000:00:1f.6 is needed by the host'
+}
+
+@test "apply --udev: fallback=none with a driver bound refuses the group before any hold" {
+	unbind_in_copy 0000:01:01.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes fallback=none'
+	run --separate-stderr igp apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	local log
+	log=$(cat "$FXC/dev/kmsg")
+	has 'group 3: refused (entry /etc/iommugrp.conf:1): vfio' "$log"
+	lacks 'group 3: held' "$log"
+	[[ $(<"$(dev 0000:01:01.0)/driver_override") == '(null)' ]]
+}
+
+# --- boot state in an untrusted /run/iommugrp is never obeyed (issue 21) ----------------------
+
+# forged_state DIR: in DIR, a stamp of this boot and configuration saying the pass is done, and
+# a group-3 record saying group 3 was handed over: obeyed, the event would do nothing.
+forged_state() {
+	mkdir -p "$1"
+	printf 'boot_id=%s\ndigest=%s\nconfig=valid\nwhere=root\nstate=done\n' \
+		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "$(igc check-config --digest)" >"$1/pass"
+	printf 'boot_id=%s\nentry=/etc/iommugrp.conf:1\naction=vfio\noutcome=applied\nfallback=no\ndevices=%s\n' \
+		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "0000:00:03.0 0000:01:01.0 0000:01:02.0" >"$1/group-3"
+}
+
+# untrusted_pass WHY...: the event runs the boot pass as if no state existed: every WHY is in
+# a kmsg line, group 3 is held (vfio-pci cannot load in this fixture: it stays held), and the
+# new state is in a trusted directory.
+untrusted_pass() {
+	local why log
+	run --separate-stderr igp apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0 || return 1
+	log=$(cat "$FXC/dev/kmsg")
+	for why in "$@"; do
+		has "<11>iommugrp: $why" "$log" || return 1
+	done
+	has 'group 3: held: 0000:01:01.0 0000:01:02.0 (driver_override vfio-pci)' "$log" || return 1
+	[[ $(<"$(dev 0000:01:01.0)/driver_override") == vfio-pci ]] || return 1
+	[[ $(stat -c %u:%a "$FXC/run/iommugrp" "$FXC/run/iommugrp/boot") == $'0:700\n0:700' ]] || return 1
+	run cat "$FXC/run/iommugrp/boot/group-3"
+	has_line 'outcome=refused'
+}
+
+@test "apply --udev: a /run/iommugrp owned by another user is refused loudly and moved aside; the pass holds as if no state existed" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes'
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	forged_state "$FXC/run/iommugrp/boot"
+	chown -R 1000 "$FXC/run/iommugrp"
+	untrusted_pass 'cannot use /run/iommugrp: it is owned by uid 1000, not by root' \
+		'/run/iommugrp is not trusted: moved aside to /run/iommugrp.untrusted-'
+	[[ $(stat -c %u "$FXC"/run/iommugrp.untrusted-*/boot/pass) == 1000 ]]
+}
+
+@test "apply --udev: a symlinked or world-writable boot/, and forged files not root's, are refused loudly; the pass holds" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes'
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	forged_state "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$FXC/run/iommugrp/boot"
+	untrusted_pass 'cannot use /run/iommugrp/boot: it is a symbolic link' \
+		'/run/iommugrp/boot is not trusted: moved aside to /run/iommugrp/boot.untrusted-'
+	[[ $(ls "$BATS_TEST_TMPDIR/elsewhere") == $'group-3\npass' ]] # nothing written through it
+	# a world-writable boot/
+	for dev in 0000:01:01.0 0000:01:02.0; do echo >"$(dev $dev)/driver_override"; done
+	rm -rf "$FXC/run/iommugrp" && mkdir -m 0700 "$FXC/run/iommugrp"
+	: >"$FXC/dev/kmsg"
+	forged_state "$FXC/run/iommugrp/boot"
+	chmod 0777 "$FXC/run/iommugrp/boot"
+	untrusted_pass 'cannot use /run/iommugrp/boot: it has mode 0777'
+	# forged files owned by another user, or writable by others, in trusted directories
+	for dev in 0000:01:01.0 0000:01:02.0; do echo >"$(dev $dev)/driver_override"; done
+	rm -rf "$FXC/run/iommugrp" && mkdir -m 0700 "$FXC/run/iommugrp"
+	: >"$FXC/dev/kmsg"
+	forged_state "$FXC/run/iommugrp/boot"
+	chmod 0700 "$FXC/run/iommugrp/boot"
+	chown 1000 "$FXC/run/iommugrp/boot/pass"
+	untrusted_pass 'cannot use /run/iommugrp/boot/pass: it is owned by uid 1000, not by root'
+	[[ $(stat -c %u "$FXC/run/iommugrp/boot/pass") == 0 ]] # replaced, not written through
+}
+
+@test "apply --udev: a forged group record (others may write it) is not obeyed by a later event" {
+	unbind_in_copy 0000:01:01.0
+	unbind_in_copy 0000:01:02.0
+	conf 'path=0000:00/03.0/01.0 vfio=yes'
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	forged_state "$FXC/run/iommugrp/boot"
+	chmod 0700 "$FXC/run/iommugrp/boot"
+	chmod 0666 "$FXC/run/iommugrp/boot/group-3"
+	run --separate-stderr igp apply --udev /devices/pci0000:00/0000:00:03.0/0000:01:01.0
+	exit_is 0
+	local log
+	log=$(cat "$FXC/dev/kmsg")
+	has '<11>iommugrp: cannot use /run/iommugrp/boot/group-3: it has mode 0666: others may write it' "$log"
+	has 'new in group 3: converging the group' "$log"
+	has 'group 3: held: 0000:01:01.0 0000:01:02.0 (driver_override vfio-pci)' "$log"
+}
+
 @test "apply --udev: bad arguments and a device that is not PCI still exit 0" {
 	conf 'id=8086:10d3 policy=identity'
 	run --separate-stderr igc apply --udev
@@ -458,7 +615,7 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	conf 'id=8086:10d3 policy=identity'
 	local digest
 	digest=$(igc check-config --digest)
-	mkdir -p "$FXC/run/iommugrp/boot"
+	boot_dir
 	printf 'boot_id=%s\ndigest=%s\nconfig=valid\nwhere=root\nstate=running\n' \
 		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "$digest" >"$FXC/run/iommugrp/boot/pass"
 	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
@@ -541,7 +698,7 @@ id=8086:10d3 policy=DMA-FQ'
 
 @test "apply --udev: the boot lock is waited for with a bound, then the event gives up and exits 0" {
 	conf 'id=8086:10d3 policy=identity'
-	mkdir -p "$FXC/run/iommugrp/boot"
+	boot_dir
 	: >"$FXC/run/iommugrp/boot/lock"
 	# Another pass holds the lock (flock(1) keeps it for 30 s unless killed).
 	flock "$FXC/run/iommugrp/boot/lock" sleep 30 &
@@ -580,16 +737,23 @@ id=8086:10d3 policy=DMA-FQ'
 	[[ $(<"$FXC/sys/kernel/iommu_groups/3/type") == DMA-FQ ]]
 }
 
+# boot_dir: run/iommugrp/boot as the pass makes it (root's, 0700 each): trusted.
+boot_dir() {
+	mkdir -p "$FXC/run"
+	mkdir -m 0700 -p "$FXC/run/iommugrp"
+	mkdir -m 0700 -p "$FXC/run/iommugrp/boot"
+}
+
 # state_file GROUP OUTCOME ACTION DEVICES: what a pass of this boot recorded for GROUP.
 state_file() {
-	mkdir -p "$FXC/run/iommugrp/boot"
+	boot_dir
 	printf 'boot_id=%s\nentry=/etc/iommugrp.conf:1\naction=%s\noutcome=%s\nfallback=no\ndevices=%s\n' \
 		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "$3" "$2" "$4" >"$FXC/run/iommugrp/boot/group-$1"
 }
 
 # stamp STATE: a pass of this boot with the copy's configuration.
 stamp() {
-	mkdir -p "$FXC/run/iommugrp/boot"
+	boot_dir
 	printf 'boot_id=%s\ndigest=%s\nconfig=valid\nwhere=root\nstate=%s\n' \
 		"$(<"$FXC/proc/sys/kernel/random/boot_id")" "$(igc check-config --digest)" "$1" \
 		>"$FXC/run/iommugrp/boot/pass"

@@ -230,6 +230,22 @@ OUT
 	err_has "no such group 'nosuchgroup'"
 }
 
+@test "--user/--group: out of range, -1, 4294967295, signs and spaces are usage errors (exit 2)" {
+	local id
+	for id in 4294968296 4294967295 18446744073709551615 -1 +1000 ' 1000' '1000 ' 12x ''; do
+		run --separate-stderr igf qemu-q35 vfio-bind --dry-run --user "$id" 2
+		exit_is 2 || return 1
+		out_empty || return 1
+		[[ $stderr == *"--user: "*"'$id'"* ]] || { echo "--user '$id'" >&2; _dump; return 1; }
+		run --separate-stderr igf qemu-q35 vfio-bind --dry-run --group "$id" 2
+		exit_is 2 || return 1
+	done
+	run --separate-stderr igf qemu-q35 vfio-bind --dry-run --user 4294968296 2
+	err_has "not a valid uid (0 to 4294967294) '4294968296'"
+	run --separate-stderr igf qemu-q35 vfio-bind --dry-run --user 4294967294 --group 0 2
+	exit_is 0
+}
+
 @test "an existing --user and --group are accepted with --dry-run" {
 	run --separate-stderr igf qemu-q35 vfio-bind --dry-run --user root --group root 2
 	exit_is 0
