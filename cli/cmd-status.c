@@ -45,9 +45,7 @@ static void gather(struct iommugrp_ctx *ctx, struct status *st)
 
 static const char *rules_explanation(enum iommugrp_type_rules rules, bool patched)
 {
-	if (patched)
-		return "6.1 with iommugrp's companion patch (groups have dma_owner): any group "
-		       "with no kernel driver bound (EPERM otherwise)";
+	(void)patched; /* dma_owner (optional out-of-tree patch) says nothing about the rules */
 	switch (rules) {
 	case IOMMUGRP_RULES_NONE:
 		return "before 5.11: group types cannot be changed at run time";

@@ -484,13 +484,15 @@ enum iommugrp_type_rules {
  */
 int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx, enum iommugrp_type_rules *ret_rules);
 /*
- * True on a 6.1 kernel carrying iommugrp's companion patch (groups have dma_owner).
+ * True when the groups have dma_owner (the optional out-of-tree patch of
+ * iommugrp's 6.1 series); the type-change rules do not depend on it.
  * Returns: true or false (false also when unreadable).
  * Since: 0.1
  */
 bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx);
 /*
- * Whether the kernel carries iommugrp's companion patch: its groups have dma_owner.
+ * Whether the groups have dma_owner (the optional out-of-tree patch of
+ * iommugrp's 6.1 series); the type-change rules do not depend on it.
  * Returns: 1 yes, 0 no (also without groups), or a negative errno when the
  * groups or dma_owner cannot be read.
  * Since: 0.2

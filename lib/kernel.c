@@ -57,10 +57,13 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 		return -EBADMSG;
 	}
 	version = major * 1000 + minor;
-	r = iommugrp_kernel_check_claim_patch(ctx);
-	if (r < 0)
-		return r;
-	if (ctx->claim_rules_seen || r == 1)
+	/*
+	 * Not from dma_owner: that file is an optional out-of-tree patch
+	 * (kernel/optional/), so the rules are the same with and without it:
+	 * a 6.1 kernel with the series is recognised by its answer to a write
+	 * (kernel_probe_claim_rules()).
+	 */
+	if (ctx->claim_rules_seen)
 		*ret_rules = IOMMUGRP_RULES_CLAIM_BASED;
 	else if (version < 5011)
 		*ret_rules = IOMMUGRP_RULES_NONE;
@@ -72,8 +75,9 @@ EXPORT int iommugrp_kernel_get_type_rules(struct iommugrp_ctx *ctx,
 }
 
 /*
- * iommugrp's companion patch for 6.1 (kernel/) adds a dma_owner file to every
- * group; mainline has none. Its presence is the side-effect-free marker.
+ * The optional out-of-tree patch of iommugrp's 6.1 series
+ * (kernel/optional/) adds a dma_owner file to every group; mainline has none.
+ * Reported for status and show only: nothing decides on it.
  */
 EXPORT int iommugrp_kernel_check_claim_patch(struct iommugrp_ctx *ctx)
 {
@@ -94,8 +98,9 @@ EXPORT bool iommugrp_kernel_has_claim_patch(struct iommugrp_ctx *ctx)
 }
 
 /*
- * A 6.1 kernel with iommugrp's series but without its optional dma_owner patch
- * (kernel/0005) has the files of any 6.1: its type writes tell the rules apart.
+ * A 6.1 kernel with iommugrp's series has the files of any 6.1 (the optional
+ * dma_owner patch is not taken into account): its type writes tell the rules
+ * apart.
  * Writing a multi-device group's current type changes nothing under either rules:
  * single-device rules refuse it with EINVAL ("more than one device") before
  * anything else, claim-based rules accept it, or refuse it with EPERM while the

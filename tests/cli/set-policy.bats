@@ -106,22 +106,43 @@ OUT
 	jq_eq '[.steps[] | .action]' '["write-type"]'
 }
 
-# --- 6.1 with iommugrp's patch: claim-based like 6.4+ -------------------------------------
+# --- 6.1 with iommugrp's series: recognised only by the running kernel's answer -----------
+# The rules of a 6.1 kernel with kernel/'s series come from its answer to a no-op type write
+# (lib/kernel.c), which a sysroot cannot give; dma_owner (the optional out-of-tree patch,
+# kernel/optional/) is not taken into account. So the patched-6.1 fixture plans like
+# stock 6.1, and the same with and without dma_owner.
 
-@test "patched 6.1: a multi-device group is planned like claim-based kernels" {
-	run --separate-stderr igf patched-6.1 set-policy --dry-run --json 4 identity
-	exit_is 0
-	jq_eq '.outcome' '"planned"'
-	jq_eq '[.steps[] | [.action, .device, .driver]]' \
-		'[["unbind","0000:00:1f.0","lpc_ich"],["unbind","0000:00:1f.2","ahci"],["unbind","0000:00:1f.3","i801_smbus"],["write-type",null,null],["bind","0000:00:1f.0","lpc_ich"],["bind","0000:00:1f.2","ahci"],["bind","0000:00:1f.3","i801_smbus"]]'
+# no_dma_owner: removes every group's dma_owner from the fixture copy.
+no_dma_owner() { rm -f "$FXC"/sys/kernel/iommu_groups/*/dma_owner; }
+
+@test "patched 6.1 (sysroot): a multi-device group is refused like stock 6.1, with or without dma_owner" {
+	fx_copy patched-6.1
+	run --separate-stderr igc set-policy --dry-run --json 4 identity
+	exit_is 4
+	jq_eq '.outcome' '"refused"'
+	[[ $output == *"changes the policy only of single-device groups"* ]]
+	with=$output
+	no_dma_owner
+	run --separate-stderr igc set-policy --dry-run --json 4 identity
+	exit_is 4
+	[[ $output == "$with" ]]
 }
 
-@test "patched 6.1: the group on vfio-pci, once its VM stopped, needs no unbinding" {
+@test "patched 6.1 (sysroot): status and the plan of a single-device group do not depend on dma_owner" {
 	fx_copy patched-6.1
-	vm_stopped patched-6.1 812
-	run --separate-stderr igc set-policy --dry-run --json 3 DMA
+	run --separate-stderr igc status --json
 	exit_is 0
-	jq_eq '[.steps[] | .action]' '["write-type"]'
+	jq_eq '.type_change_rules' '"single-device"'
+	status_with=$(jq -c 'del(.kernel_patch)' <<<"$output")
+	run --separate-stderr igc set-policy --dry-run --json 2 identity
+	plan_with=$output
+	rc_with=$status
+	no_dma_owner
+	run --separate-stderr igc status --json
+	exit_is 0
+	[[ $(jq -c 'del(.kernel_patch)' <<<"$output") == "$status_with" ]]
+	run --separate-stderr igc set-policy --dry-run --json 2 identity
+	[[ $status == "$rc_with" && $output == "$plan_with" ]]
 }
 
 # --- DMA -> DMA-FQ, no-ops, auto ------------------------------------------------------------

@@ -20,7 +20,10 @@ ROUND_DEADLINE=60 # seconds
 #   claim-based   writes OK or EPERM (EPERM while a member is bound: the loops race), binds
 #                 and unbinds always OK (a bind during a change waits for it)
 #   single-device writes to a multi-device group always EINVAL
+#   patched 6.1   also EBUSY (a member mid-probe, mid-bind or mid-unbind: kernel/0005
+#                 tries every member's device lock)
 if [ "$RULES" = claim-based ]; then writes_ok='OK EPERM'; else writes_ok='EINVAL'; fi
+[ "$PATCHED" = 1 ] && writes_ok="$writes_ok EBUSY"
 
 # only_results NAME FILE ALLOWED...: fails NAME if FILE holds a result not in ALLOWED.
 only_results() {
@@ -85,7 +88,7 @@ round_consistent() {
 	[ "$got" = "$want" ] || { echo "writing $BOOT_TYPE with nothing bound: $got, expected $want"; return 1; }
 	[ "$want" = EINVAL ] || [ "$(group_type "$MULTI")" = "$BOOT_TYPE" ] ||
 		{ echo "type reads '$(group_type "$MULTI")' after writing $BOOT_TYPE"; return 1; }
-	if [ "$PATCHED" = 1 ] && [ "$(cat "$GROUPS_DIR/$MULTI/dma_owner")" != none ]; then
+	if [ "$HAS_DMA_OWNER" = 1 ] && [ "$(cat "$GROUPS_DIR/$MULTI/dma_owner")" != none ]; then
 		echo "dma_owner reads '$(cat "$GROUPS_DIR/$MULTI/dma_owner")' with nothing bound"
 		return 1
 	fi
