@@ -126,3 +126,24 @@ load helpers
 	status_is 0
 	has 'info:' "$stderr"
 }
+
+@test "a stdout that cannot be written fails every command with one message, exit 1" {
+	[[ -w /dev/full ]] || skip "no /dev/full"
+	local f=$IOMMUGRP_FIXTURES/qemu-q35 args
+	for args in "show 3" "show 3 --json" status "status --json" "why 3" check-config \
+		"check-config --json" "vfio-bind --dry-run 3" "vfio-release --dry-run 3" --version \
+		--help list; do
+		# shellcheck disable=SC2086 # args are words
+		run --separate-stderr bash -c '"$@" >/dev/full' - "$IOMMUGRP" --sysroot "$f" $args
+		echo "iommugrp $args" >&2
+		status_is 1
+		[[ $(grep -c 'cannot write the output' <<<"$stderr") -eq 1 ]] || { _show_output >&2; false; }
+	done
+}
+
+@test "a closed stdout that nothing was written to is no error: show 99 keeps exit 3" {
+	run --separate-stderr bash -c '"$1" --sysroot "$2" show 99 >&-' - \
+		"$IOMMUGRP" "$IOMMUGRP_FIXTURES/qemu-q35"
+	status_is 3
+	lacks 'cannot write' "$stderr"
+}
