@@ -388,6 +388,18 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	[[ $(tree_sum "$FXC") == "$before" ]]
 }
 
+@test "one error is '1 error', in check-config, apply and the udev log" {
+	conf 'bogus=1'
+	run --separate-stderr igc check-config
+	exit_is 1
+	has 'configuration refused: 1 error, nothing would be applied'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	run cat "$FXC/dev/kmsg"
+	has '<11>iommugrp: config refused: 1 error, nothing changed'
+	lacks '1 errors'
+}
+
 @test "apply --udev: an ambiguous id= is logged and its devices are not held" {
 	unbind_in_copy 0000:01:01.0
 	unbind_in_copy 0000:01:02.0
