@@ -327,6 +327,31 @@ address=0000:00:02.0 policy=passthrough'
 	[[ $output != "$first" && $output == fnv1a64:* ]]
 }
 
+@test "check-config --digest --json prints a JSON object with the digest" {
+	conf 'id=8086:10d3 policy=identity'
+	run --separate-stderr igc check-config --digest
+	local digest=$output
+	run --separate-stderr igc check-config --digest --json
+	exit_is 0
+	jq_eq '.' "{\"digest\":\"$digest\"}"
+}
+
+@test "a dangling symlink as /etc/iommugrp.conf or in /etc/iommugrp.d is an error, not 'none'" {
+	ln -s /nowhere "$FXC/etc/iommugrp.conf"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.conf: error: cannot read it: a symbolic link to nothing'
+	out_lacks 'configuration: none'
+	run --separate-stderr igc apply --dry-run
+	exit_is 1
+	rm "$FXC/etc/iommugrp.conf"
+	mkdir -p "$FXC/etc/iommugrp.d"
+	ln -s ../gone.conf "$FXC/etc/iommugrp.d/10-x.conf"
+	run --separate-stderr igc check-config --json
+	exit_is 1
+	jq_eq '[.valid, .problems[0].file]' '[false,"/etc/iommugrp.d/10-x.conf"]'
+}
+
 # --- apply ----------------------------------------------------------------------------------
 
 @test "apply --dry-run prints each group's writes; without --unbind a bound driver refuses" {
