@@ -147,3 +147,22 @@ load helpers
 	status_is 3
 	lacks 'cannot write' "$stderr"
 }
+
+@test "messages never echo control bytes from the command line: ESC becomes \\x1b" {
+	local esc=$'\e[31m'
+	run --separate-stderr igf qemu-q35 show "${esc}RED"
+	status_is 2
+	has "'\\x1b[31mRED' is not a group number" "$stderr"
+	lacks "$esc" "$stderr"
+	run --separate-stderr ig "--${esc}"
+	status_is 2
+	has "'--\\x1b[31m'" "$stderr"
+	lacks "$esc" "$stderr"
+	run --separate-stderr igf qemu-q35 --color="$esc"
+	status_is 2
+	lacks "$esc" "$stderr"
+	run --separate-stderr igf qemu-q35 "cmd${esc}"
+	status_is 2
+	has "unknown command 'cmd\\x1b[31m'" "$stderr"
+	lacks "$esc" "$stderr"
+}
