@@ -267,6 +267,20 @@ bench: all
 demo:
 	tests/vm/demo
 
+# The release tarball the PKGBUILD builds from: the tracked files as they are in the tree
+# (a plain tar of it without .git and build/ where git is missing), under iommugrp-VERSION/,
+# reproducible (sorted, root-owned, the last commit's time, gzip -n); its sha256 is printed.
+DIST = $(B)/iommugrp-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(B)
+	@mtime=$$(git log -1 --format=%cI 2>/dev/null || echo 2026-01-01T00:00:00Z); \
+	if git rev-parse --git-dir >/dev/null 2>&1; then git ls-files -z; \
+	else find . \( -path ./.git -o -path ./$(B) \) -prune -o ! -type d -printf '%P\0'; fi | \
+	tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner --mtime="$$mtime" \
+		--transform 's,^,iommugrp-$(VERSION)/,' -cf - | gzip -n > $(DIST)
+	@sha256sum $(DIST)
+.PHONY: dist
+
 # Debian packages for building and testing (a no-op when present or not on Debian).
 deps:
 	scripts/install-deps

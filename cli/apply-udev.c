@@ -695,8 +695,9 @@ static void boot_pass(struct pass *p, const char *old_stamp)
 	/* Every reason is logged, a refused configuration's ambiguous entries too. */
 	report_entry_refusals(p);
 	if (iommugrp_config_get_error_count(p->config) > 0) {
-		klog(LOG_ERR, "config refused: %u errors, nothing changed",
-		     iommugrp_config_get_error_count(p->config));
+		klog(LOG_ERR, "config refused: %u error%s, nothing changed",
+		     iommugrp_config_get_error_count(p->config),
+		     iommugrp_config_get_error_count(p->config) == 1 ? "" : "s");
 		write_stamp(p, "done", initramfs_digest);
 		free(initramfs_digest);
 		return;

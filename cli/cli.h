@@ -65,6 +65,7 @@ void cli_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *format, ...) __attribute__((format(printf, 1, 2)));
 int cli_target_error(const struct cli *cli, const char *target, int r);
 int cli_exit_status(const struct cli *cli, int status);
+void cli_output_error(int err);
 
 /* columns.c: the one registry of output columns. */
 enum column_id {

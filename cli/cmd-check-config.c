@@ -363,6 +363,15 @@ static int check(struct cli *cli, const struct check_options *o)
 		status = config_load(cli, &config);
 	if (status != EXIT_OK)
 		return status;
+	if (o->digest_only && cli->json) {
+		struct json j;
+
+		json_begin(&j, stdout);
+		json_string(&j, "digest", iommugrp_config_get_digest(config));
+		json_end(&j);
+		iommugrp_config_unref(config);
+		return EXIT_OK;
+	}
 	if (o->digest_only) {
 		printf("%s\n", iommugrp_config_get_digest(config));
 		iommugrp_config_unref(config);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* iommugrp list: every group and its devices, as a tree, list, raw or JSON. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,7 +77,7 @@ static int stream_groups(struct cli *cli, const struct column_set *set, bool tre
 		stream_row_end(&s);
 	}
 	if (stream_end(&s) < 0) {
-		cli_error("cannot write the output: %m");
+		cli_output_error(errno);
 		return EXIT_ERROR;
 	}
 	return EXIT_OK;
@@ -105,7 +106,7 @@ static int print_text_table(struct cli *cli, const struct column_set *set, bool 
 	if (status != EXIT_OK)
 		cli_error("out of memory");
 	else if (text_table_print(t, stdout) < 0) {
-		cli_error("cannot write the output: %m");
+		cli_output_error(errno);
 		status = EXIT_ERROR;
 	}
 	text_table_free(t);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -372,6 +373,80 @@ int cli_exit_status(const struct cli *cli, int status)
 	return status == EXIT_OK && n > 0 ? EXIT_ERROR : status;
 }
 
+/*
+ * stderr as the tool writes it: control bytes but newline and tab (an escape sequence in
+ * a TARGET, an option argv's getopt echoes, a byte read from a tree) become \xHH, as raw
+ * output writes them, so that no message can drive the terminal.
+ */
+static ssize_t stderr_write(void *cookie, const char *buf, size_t size)
+{
+	size_t done = 0;
+
+	(void)cookie;
+	while (done < size) {
+		size_t run = done;
+		char esc[5];
+
+		while (run < size &&
+		       ((unsigned char)buf[run] >= 0x20 || buf[run] == '\n' || buf[run] == '\t') &&
+		       buf[run] != 0x7f)
+			run++;
+		if (run > done && write(STDERR_FILENO, buf + done, run - done) < 0)
+			return done ? (ssize_t)done : -1;
+		if (run == size)
+			break;
+		snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)buf[run]);
+		if (write(STDERR_FILENO, esc, 4) < 0)
+			return -1;
+		done = run + 1;
+	}
+	return (ssize_t)size;
+}
+
+static void escape_stderr(void)
+{
+	static const cookie_io_functions_t io = { .write = stderr_write };
+	FILE *escaped = fopencookie(NULL, "w", io);
+
+	if (!escaped)
+		return;
+	setvbuf(escaped, NULL, _IONBF, 0);
+	stderr = escaped;
+}
+
+static bool output_error_reported;
+
+/* "cannot write the output": said once, however many writers find stdout failing. */
+void cli_output_error(int err)
+{
+	if (output_error_reported)
+		return;
+	output_error_reported = true;
+	if (err)
+		cli_error("cannot write the output: %s", strerror(err));
+	else
+		cli_error("cannot write the output");
+}
+
+/*
+ * At exit (also argp's, after --help or --version), as coreutils' close_stdout: output
+ * that never reached stdout fails the run, whichever command wrote it. A closed stdout
+ * that nothing was written to is no error.
+ */
+static void close_stdout(void)
+{
+	bool pending = __fpending(stdout) > 0, failed = ferror(stdout);
+	int err = 0;
+
+	errno = 0;
+	if (fclose(stdout) != 0)
+		err = errno;
+	if ((!err && !failed) || (err == EBADF && !pending && !failed))
+		return;
+	cli_output_error(err);
+	_exit(EXIT_ERROR);
+}
+
 static const struct command *find_command(const char *name)
 {
 	for (const struct command *c = commands; c->name; c++)
@@ -390,6 +465,8 @@ int main(int argc, char **argv)
 	int status;
 
 	setlocale(LC_ALL, "");
+	escape_stderr();
+	atexit(close_stdout);
 	argp_err_exit_status = EXIT_USAGE;
 	if (argp_parse(&main_argp, argc, argv, ARGP_IN_ORDER, NULL, &ms) != 0)
 		return EXIT_USAGE;

@@ -581,13 +581,18 @@ static int read_one_file(struct iommugrp_config *config, const char *path)
 	if (!display)
 		return -ENOMEM;
 	r = sysfs_read_raw(config->ctx, path, CONFIG_FILE_MAX, &text, &len, &st);
+	/* ENOENT: none, or gone since the directory was listed; a dangling link is an error. */
+	if (r == -ENOENT && root_stat(config->ctx, path, false, &st) == 0 && S_ISLNK(st.st_mode))
+		r = -ENOLINK;
 	if (r == -ENOENT || r == -ENOMEM) {
-		/* ENOENT: gone since the directory was listed, or a dangling link */
 		free(display);
 		return r == -ENOENT ? 0 : r;
 	}
 	r = add_file_name(config, display) < 0 ? -ENOMEM : r;
-	if (r == -EISDIR)
+	if (r == -ENOLINK)
+		r = config_add_problem(config, LOG_ERR, display, 0,
+				       "cannot read it: a symbolic link to nothing");
+	else if (r == -EISDIR)
 		r = config_add_problem(config, LOG_ERR, display, 0, "not a regular file");
 	else if (r == -EFBIG)
 		r = config_add_problem(config, LOG_ERR, display, 0,

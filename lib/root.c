@@ -175,9 +175,36 @@ int root_open_walk(int rootfd, const char *path, int flags, mode_t mode)
 	return r < 0 ? r : fd;
 }
 
+/*
+ * A tree below a --sysroot may hold anything: a FIFO planted as a "config" or an "unbind"
+ * would block its open (or read) forever. Opens there do not block, and only directories,
+ * regular files and character devices (a tree's dev/kmsg) are kept: anything else is
+ * -EINVAL, as sysfs_read answers for it. The host's own root ("/") is not checked: its /sys
+ * holds only regular files, and the walk over it pays no fstat per attribute.
+ */
+static int refuse_special(int fd, int flags)
+{
+	struct stat st;
+	int r = 0, status = 0;
+
+	if (fd < 0 || (flags & O_PATH))
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISCHR(st.st_mode))
+		r = -EINVAL;
+	else if (!(flags & O_NONBLOCK) && (status = fcntl(fd, F_GETFL)) >= 0)
+		status = fcntl(fd, F_SETFL, status & ~O_NONBLOCK);
+	if (status < 0)
+		r = -errno;
+	if (r < 0)
+		close(fd);
+	return r < 0 ? r : fd;
+}
+
 int root_open(const struct iommugrp_ctx *ctx, const char *path, int flags, mode_t mode)
 {
-	int fd;
+	int fd, nonblock = flags & O_PATH ? 0 : O_NONBLOCK;
 
 	flags |= O_CLOEXEC;
 	if (!ctx->confined) {
@@ -185,11 +212,11 @@ int root_open(const struct iommugrp_ctx *ctx, const char *path, int flags, mode_
 		return fd < 0 ? -errno : fd;
 	}
 	if (!openat2_missing) {
-		fd = open_in_root_kernel(ctx->rootfd, path, flags, mode);
+		fd = open_in_root_kernel(ctx->rootfd, path, flags | nonblock, mode);
 		if (fd != -ENOSYS)
-			return fd;
+			return refuse_special(fd, flags);
 	}
-	return root_open_walk(ctx->rootfd, path, flags, mode);
+	return refuse_special(root_open_walk(ctx->rootfd, path, flags | nonblock, mode), flags);
 }
 
 int root_stat(const struct iommugrp_ctx *ctx, const char *path, bool follow, struct stat *ret_st)

@@ -55,25 +55,62 @@ struct hook {
 	unsigned int ngroups;
 };
 
+/*
+ * What the hook says goes to stderr, which libvirt puts in the error of a domain that does
+ * not start, and to syslog (LOG_DAEMON, ident iommugrp-libvirt: the journal), since
+ * libvirt drops the stderr of a hook that succeeds; successes go only to syslog, and
+ * with --sysroot (another root, tests) to stderr too. --dry-run logs nothing.
+ */
+static void vlog(const struct hook *h, int priority, const char *format, va_list args)
+{
+	char *message = NULL;
+
+	if (vasprintf(&message, format, args) < 0)
+		message = NULL;
+	if (priority <= LOG_WARNING || h->sysroot)
+		fprintf(stderr, "iommugrp: domain '%s': %s\n", h->domain ? h->domain : "?",
+			message ? message : format);
+	if (!h->dry_run)
+		syslog(priority, "domain '%s': %s", h->domain ? h->domain : "?",
+		       message ? message : format);
+	free(message);
+}
+
 static void say(const struct hook *h, const char *format, ...) __attribute__((format(printf, 2, 3)));
 static void say(const struct hook *h, const char *format, ...)
 {
 	va_list args;
 
-	fprintf(stderr, "iommugrp: domain '%s': ", h->domain ? h->domain : "?");
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	vlog(h, LOG_ERR, format, args);
 	va_end(args);
-	fputc('\n', stderr);
+}
+
+static void note(const struct hook *h, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+static void note(const struct hook *h, const char *format, ...)
+{
+	va_list args;
+
+	va_start(args, format);
+	vlog(h, LOG_INFO, format, args);
+	va_end(args);
 }
 
 static void log_to_stderr(void *data, int priority, const char *file, int line, const char *fn,
 			  const char *format, va_list args)
 {
-	(void)data, (void)file, (void)line, (void)fn;
+	const struct hook *h = data;
+	va_list copy;
+
+	(void)file, (void)line, (void)fn;
+	va_copy(copy, args);
 	fprintf(stderr, "iommugrp: %s: ", priority <= LOG_ERR ? "error" : "warning");
 	vfprintf(stderr, format, args);
 	fputc('\n', stderr);
+	if (!h->dry_run)
+		vsyslog(priority, format, copy);
+	va_end(copy);
 }
 
 /* All of stdin: libvirt writes the whole XML and must never block on a hook that stopped reading. */
@@ -184,12 +221,30 @@ static int add_group(struct hook *h, const char *bdf)
  */
 static int parse_domain(struct hook *h, const char *xml, size_t len, bool want_groups)
 {
-	xmlDoc *doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlXPathContext *xpath = doc ? xmlXPathNewContext(doc) : NULL;
+	xmlDoc *doc;
+	xmlXPathContext *xpath;
 	xmlXPathObject *found = NULL;
 	int status = EXIT_OK, nhostdevs;
 
+	/*
+	 * libvirt writes no DTD: a document type or an entity declaration is refused before
+	 * libxml2 sees it, so no entity is ever expanded (a quadratic-blowup entity in a few
+	 * hundred KiB would grow to gigabytes). Entities are not substituted either (no
+	 * XML_PARSE_NOENT), nor anything fetched (XML_PARSE_NONET).
+	 */
+	if (memmem(xml, len, "<!DOCTYPE", 9) || memmem(xml, len, "<!ENTITY", 8)) {
+		say(h, "the domain XML has a document type or entity declaration: refused "
+		       "(libvirt writes none)");
+		return EXIT_ERROR;
+	}
+	doc = xmlReadMemory(xml, (int)len, "domain.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc && (doc->intSubset || doc->extSubset)) {
+		say(h, "the domain XML has a document type: refused (libvirt writes none)");
+		xmlFreeDoc(doc);
+		return EXIT_ERROR;
+	}
+	xpath = doc ? xmlXPathNewContext(doc) : NULL;
 	if (!xpath) {
 		const xmlError *e = xmlGetLastError();
 		const char *message = e && e->message ? e->message : "not XML";
@@ -240,83 +295,168 @@ static int parse_domain(struct hook *h, const char *xml, size_t len, bool want_g
 
 /* --- the record of what prepare took, for release ------------------------------------------ */
 
-static void state_path(const struct hook *h, char *path, size_t size, const char *suffix)
+/*
+ * run/iommugrp/libvirt below the sysroot, opened one directory at a time without following
+ * a symlink, and trusted as iommugrp trusts its journal directory: a real directory, the
+ * caller's (root's), closed to others; root writes there, so a directory someone else
+ * controls could redirect those writes or plant a record. Returns the fd, -ENOENT when it
+ * is not there (and @create is false), or -errno with *ret_reason saying why.
+ */
+static int state_dir_open(const struct hook *h, bool create, const char **ret_reason)
 {
-	snprintf(path, size, "%s/run/iommugrp/libvirt/%s.groups%s", h->sysroot ? h->sysroot : "",
-		 h->uuid, suffix);
+	static const struct {
+		const char *name;
+		mode_t mode;
+		bool trusted;
+	} dirs[] = { { "run", 0755, false }, { "iommugrp", 0700, true }, { "libvirt", 0700, true } };
+	int fd = open(h->sysroot ? h->sysroot : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int err = fd < 0 ? errno : 0;
+
+	*ret_reason = NULL;
+	for (size_t i = 0; fd >= 0 && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		struct stat st;
+		int next = -1;
+
+		if (create && mkdirat(fd, dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
+			err = errno;
+		else if ((next = openat(fd, dirs[i].name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			err = errno;
+		if (next < 0 && (err == ELOOP || err == ENOTDIR)) {
+			*ret_reason = "it is a symbolic link or not a directory";
+			err = EPERM;
+		} else if (next >= 0 && dirs[i].trusted && fstat(next, &st) == 0 &&
+			   ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0077))) {
+			*ret_reason = st.st_mode & 0077 ? "others may write or read it (it must be "
+							  "0700)"
+							: "it is not owned by root";
+			close(next);
+			next = -1;
+			err = EPERM;
+		}
+		close(fd);
+		fd = next;
+	}
+	return fd < 0 ? -err : fd;
 }
 
-static int make_state_dir(const struct hook *h)
+static void state_name(const struct hook *h, char *name, size_t size, const char *suffix)
 {
-	char dir[4096];
-	const char *root = h->sysroot ? h->sysroot : "";
+	snprintf(name, size, "%s.groups%s", h->uuid, suffix);
+}
 
-	snprintf(dir, sizeof(dir), "%s/run/iommugrp", root);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(dir, sizeof(dir), "%s/run/iommugrp/libvirt", root);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+/* Says why run/iommugrp/libvirt/UUID.groups could not be WHAT (read, written, removed). */
+static void say_state_error(const struct hook *h, const char *what, int r, const char *reason)
+{
+	say(h, "cannot %s /run/iommugrp/libvirt/%s.groups: %s", what, h->uuid,
+	    reason ? reason : strerror(-r));
 }
 
 /* Written aside and renamed: a release never reads half a record. */
 static int write_state(const struct hook *h, const unsigned int *numbers, unsigned int n)
 {
-	char path[4200], tmp[4200];
+	char name[128], tmp[128];
+	const char *reason;
+	int dirfd = state_dir_open(h, true, &reason), fd, r = 0;
 	FILE *f;
-	int fd, r = make_state_dir(h);
 
-	if (r < 0)
-		return r;
-	state_path(h, path, sizeof(path), "");
-	state_path(h, tmp, sizeof(tmp), ".tmp");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		return r;
+	if (dirfd < 0) {
+		say_state_error(h, "write", dirfd, reason);
+		return dirfd;
 	}
-	for (unsigned int i = 0; i < n; i++)
-		fprintf(f, "%u\n", numbers[i]);
-	if (fflush(f) != 0 || fsync(fd) != 0)
+	state_name(h, name, sizeof(name), "");
+	state_name(h, tmp, sizeof(tmp), ".tmp");
+	/* A leftover of a crash (or anything planted) is removed, never written through. */
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
 		r = -errno;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
+	fd = r < 0 ? r
+		   : openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		r = r < 0 ? r : -errno;
+		if (fd >= 0)
+			close(fd);
+	} else {
+		for (unsigned int i = 0; i < n; i++)
+			fprintf(f, "%u\n", numbers[i]);
+		if (fflush(f) != 0 || fsync(fd) != 0)
+			r = -errno;
+		if (fclose(f) != 0 && r == 0)
+			r = -errno;
+		if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+			r = -errno;
+		if (r < 0)
+			unlinkat(dirfd, tmp, 0);
+	}
+	close(dirfd);
 	if (r < 0)
-		unlink(tmp);
+		say_state_error(h, "write", r, NULL);
 	return r;
 }
 
 /* The groups prepare took; 0 groups when there is no record. */
 static int read_state(const struct hook *h, unsigned int *numbers, unsigned int *ret_n)
 {
-	char path[4200];
+	char name[128];
 	unsigned int n = 0, number;
-	int fd;
+	const char *reason;
+	int dirfd = state_dir_open(h, false, &reason), fd;
+	struct stat st;
 	FILE *f;
 
-	state_path(h, path, sizeof(path), "");
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		*ret_n = 0;
-		return errno == ENOENT ? 0 : -errno;
+	*ret_n = 0;
+	if (dirfd == -ENOENT)
+		return 0;
+	if (dirfd < 0) {
+		say_state_error(h, "read", dirfd, reason);
+		return dirfd;
 	}
-	f = fdopen(fd, "r");
-	if (!f) {
+	state_name(h, name, sizeof(name), "");
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	close(dirfd);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
 		close(fd);
-		return -errno;
+		say_state_error(h, "read", -EINVAL, "it is not a regular file");
+		return -EINVAL;
+	}
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		int r = -errno;
+
+		if (fd >= 0)
+			close(fd);
+		say_state_error(h, "read", r, NULL);
+		return r;
 	}
 	while (n < MAX_GROUPS && fscanf(f, "%u", &number) == 1)
 		numbers[n++] = number;
 	fclose(f);
 	*ret_n = n;
 	return 0;
+}
+
+/* Removes the record (release gave everything back). */
+static int remove_state(const struct hook *h)
+{
+	char name[128];
+	const char *reason;
+	int dirfd = state_dir_open(h, false, &reason), r = 0;
+
+	if (dirfd == -ENOENT)
+		return 0;
+	if (dirfd < 0) {
+		say_state_error(h, "remove", dirfd, reason);
+		return dirfd;
+	}
+	state_name(h, name, sizeof(name), "");
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		say_state_error(h, "remove", r, NULL);
+	}
+	close(dirfd);
+	return r;
 }
 
 /* --- prepare begin / release end ------------------------------------------------------------- */
@@ -458,7 +598,7 @@ static int prepare(struct hook *h)
 			taken[ntaken++] = number;
 	}
 	if (status == EXIT_OK) {
-		unsigned int before[MAX_GROUPS], nbefore = 0;
+		unsigned int before[MAX_GROUPS], nbefore = 0, ngiven = ntaken;
 		int r = read_state(h, before, &nbefore);
 
 		/* A second prepare without release (libvirtd restarted): keep what the first took. */
@@ -470,15 +610,13 @@ static int prepare(struct hook *h)
 			if (!known && ntaken < MAX_GROUPS)
 				taken[ntaken++] = before[i];
 		}
-		if (r == 0)
+		/* Nothing taken, nothing recorded before: no record (most domains have no hostdev). */
+		if (r == 0 && (ngiven > 0 || nbefore > 0))
 			r = write_state(h, taken, ntaken);
-
-		if (r < 0) {
-			say(h,
-			    "cannot record the groups taken in /run/iommugrp/libvirt/%s.groups: %s",
-			    h->uuid, strerror(-r));
+		if (r < 0)
 			status = EXIT_ERROR;
-		}
+		for (unsigned int i = 0; status == EXIT_OK && i < ngiven; i++)
+			note(h, "group %u handed to vfio-pci", taken[i]);
 	}
 	if (status != EXIT_OK && ntaken > 0) {
 		unsigned int left[MAX_GROUPS], nleft = 0;
@@ -540,24 +678,28 @@ static int release_groups(const struct hook *h, const unsigned int *numbers, uns
 static int release(struct hook *h)
 {
 	unsigned int numbers[MAX_GROUPS], n = 0, left[MAX_GROUPS], nleft = 0;
-	char path[4200];
 	int status, r = read_state(h, numbers, &n);
 
-	if (r < 0) {
-		say(h, "cannot read /run/iommugrp/libvirt/%s.groups: %s", h->uuid, strerror(-r));
+	if (r < 0)
 		return EXIT_ERROR;
-	}
 	if (n == 0)
 		return EXIT_OK; /* prepare took nothing (no unmanaged hostdev, refused or failed) */
 	status = release_groups(h, numbers, n, left, &nleft);
 	if (h->dry_run)
 		return status;
+	for (unsigned int i = 0; i < n; i++) {
+		bool kept = false;
+
+		for (unsigned int k = 0; k < nleft; k++)
+			kept |= left[k] == numbers[i];
+		if (!kept)
+			note(h, "group %u given back to its drivers", numbers[i]);
+	}
 	/* Keep only what is still on vfio-pci, for the next try (or the admin). */
-	state_path(h, path, sizeof(path), "");
-	if (nleft == 0 && unlink(path) < 0 && errno != ENOENT)
-		say(h, "cannot remove %s: %s", path, strerror(errno));
-	else if (nleft > 0 && (r = write_state(h, left, nleft)) < 0)
-		say(h, "cannot update %s: %s", path, strerror(-r));
+	if (nleft == 0)
+		remove_state(h);
+	else
+		write_state(h, left, nleft);
 	return status;
 }
 
@@ -626,13 +768,14 @@ int main(int argc, char **argv)
 		free(xml);
 		return EXIT_OK;
 	}
+	openlog("iommugrp-libvirt", LOG_PID, LOG_DAEMON);
 	r = iommugrp_new(h.sysroot, &h.ctx);
 	if (r < 0) {
 		say(&h, "cannot open sysroot '%s': %s", h.sysroot ? h.sysroot : "/", strerror(-r));
 		free(xml);
 		return EXIT_ERROR;
 	}
-	iommugrp_set_log_fn(h.ctx, log_to_stderr, NULL);
+	iommugrp_set_log_fn(h.ctx, log_to_stderr, &h);
 	if (!getenv("IOMMUGRP_LOG"))
 		iommugrp_set_log_priority(h.ctx, LOG_WARNING);
 	status = parse_domain(&h, xml, len, is_prepare);
@@ -643,5 +786,6 @@ int main(int argc, char **argv)
 		iommugrp_group_unref(h.groups[i]);
 	iommugrp_unref(h.ctx);
 	xmlCleanupParser();
+	closelog();
 	return status;
 }

@@ -334,6 +334,31 @@ address=0000:00:02.0 policy=passthrough'
 	[[ $output != "$first" && $output == fnv1a64:* ]]
 }
 
+@test "check-config --digest --json prints a JSON object with the digest" {
+	conf 'id=8086:10d3 policy=identity'
+	run --separate-stderr igc check-config --digest
+	local digest=$output
+	run --separate-stderr igc check-config --digest --json
+	exit_is 0
+	jq_eq '.' "{\"digest\":\"$digest\"}"
+}
+
+@test "a dangling symlink as /etc/iommugrp.conf or in /etc/iommugrp.d is an error, not 'none'" {
+	ln -s /nowhere "$FXC/etc/iommugrp.conf"
+	run --separate-stderr igc check-config
+	exit_is 1
+	out_has '/etc/iommugrp.conf: error: cannot read it: a symbolic link to nothing'
+	out_lacks 'configuration: none'
+	run --separate-stderr igc apply --dry-run
+	exit_is 1
+	rm "$FXC/etc/iommugrp.conf"
+	mkdir -p "$FXC/etc/iommugrp.d"
+	ln -s ../gone.conf "$FXC/etc/iommugrp.d/10-x.conf"
+	run --separate-stderr igc check-config --json
+	exit_is 1
+	jq_eq '[.valid, .problems[0].file]' '[false,"/etc/iommugrp.d/10-x.conf"]'
+}
+
 # --- apply ----------------------------------------------------------------------------------
 
 @test "apply --dry-run prints each group's writes; without --unbind a bound driver refuses" {
@@ -393,6 +418,18 @@ bogus=1' etc/iommugrp.d/50-x.conf
 	rmdir "$FXC/run/iommugrp" "$FXC/run" 2>/dev/null || true
 	: >"$FXC/dev/kmsg"
 	[[ $(tree_sum "$FXC") == "$before" ]]
+}
+
+@test "one error is '1 error', in check-config, apply and the udev log" {
+	conf 'bogus=1'
+	run --separate-stderr igc check-config
+	exit_is 1
+	has 'configuration refused: 1 error, nothing would be applied'
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	run cat "$FXC/dev/kmsg"
+	has '<11>iommugrp: config refused: 1 error, nothing changed'
+	lacks '1 errors'
 }
 
 @test "apply --udev: an ambiguous id= is logged and its devices are not held" {

@@ -126,3 +126,43 @@ load helpers
 	status_is 0
 	has 'info:' "$stderr"
 }
+
+@test "a stdout that cannot be written fails every command with one message, exit 1" {
+	[[ -w /dev/full ]] || skip "no /dev/full"
+	local f=$IOMMUGRP_FIXTURES/qemu-q35 args
+	for args in "show 3" "show 3 --json" status "status --json" "why 3" check-config \
+		"check-config --json" "vfio-bind --dry-run 3" "vfio-release --dry-run 3" --version \
+		--help list; do
+		# shellcheck disable=SC2086 # args are words
+		run --separate-stderr bash -c '"$@" >/dev/full' - "$IOMMUGRP" --sysroot "$f" $args
+		echo "iommugrp $args" >&2
+		status_is 1
+		[[ $(grep -c 'cannot write the output' <<<"$stderr") -eq 1 ]] || { _show_output >&2; false; }
+	done
+}
+
+@test "a closed stdout that nothing was written to is no error: show 99 keeps exit 3" {
+	run --separate-stderr bash -c '"$1" --sysroot "$2" show 99 >&-' - \
+		"$IOMMUGRP" "$IOMMUGRP_FIXTURES/qemu-q35"
+	status_is 3
+	lacks 'cannot write' "$stderr"
+}
+
+@test "messages never echo control bytes from the command line: ESC becomes \\x1b" {
+	local esc=$'\e[31m'
+	run --separate-stderr igf qemu-q35 show "${esc}RED"
+	status_is 2
+	has "'\\x1b[31mRED' is not a group number" "$stderr"
+	lacks "$esc" "$stderr"
+	run --separate-stderr ig "--${esc}"
+	status_is 2
+	has "'--\\x1b[31m'" "$stderr"
+	lacks "$esc" "$stderr"
+	run --separate-stderr igf qemu-q35 --color="$esc"
+	status_is 2
+	lacks "$esc" "$stderr"
+	run --separate-stderr igf qemu-q35 "cmd${esc}"
+	status_is 2
+	has "unknown command 'cmd\\x1b[31m'" "$stderr"
+	lacks "$esc" "$stderr"
+}

@@ -165,3 +165,51 @@ G=/sys/kernel/iommu_groups
 	status_is 0
 	jq_is '[.groups, .vfio_pci]' '[11,"missing"]'
 }
+
+# --- FIFOs planted in a tree: refused at once, never waited on ------------------------------
+
+# fifo_copy FIXTURE: a private copy of FIXTURE as $FXC.
+fifo_copy() {
+	FXC=$BATS_TEST_TMPDIR/$1
+	rm -rf "$FXC"
+	cp -a "$IOMMUGRP_FIXTURES/$1" "$FXC"
+}
+# plant_fifo FILE: FILE (below $FXC) becomes a FIFO nobody writes to.
+plant_fifo() {
+	rm -f "$FXC/$1"
+	mkfifo "$FXC/$1"
+}
+
+@test "a FIFO as a device's config space: list, why and show do not hang" {
+	fifo_copy qemu-q35
+	plant_fifo sys/devices/pci0000:00/0000:00:02.0/config
+	local args
+	for args in list "list -J" "why 2" "why --json 2" "show 2"; do
+		# shellcheck disable=SC2086 # args are words
+		run --separate-stderr timeout 20 "$IOMMUGRP" --sysroot "$FXC" $args
+		[[ $status -ne 124 ]] || { echo "$args hung on a FIFO config" >&2; return 1; }
+	done
+	run --separate-stderr timeout 20 "$IOMMUGRP" --sysroot "$FXC" why 2
+	has 'could not be read'
+}
+
+@test "a FIFO as an attribute (vendor, driver_override): an error naming it, no hang" {
+	fifo_copy qemu-q35
+	plant_fifo sys/devices/pci0000:00/0000:00:02.0/vendor
+	plant_fifo sys/devices/pci0000:00/0000:00:02.0/driver_override
+	run --separate-stderr timeout 20 "$IOMMUGRP" --sysroot "$FXC" show 2
+	[[ $status -ne 124 ]] || { echo "show hung on a FIFO attribute" >&2; return 1; }
+	status_is 1
+	has 0000:00:02.0/vendor "$stderr"
+}
+
+@test "a FIFO as a driver's unbind: vfio-bind fails the step and rolls back, no hang" {
+	fifo_copy host-in-use
+	plant_fifo sys/bus/pci/drivers/igc/unbind
+	run --separate-stderr timeout 20 env LD_PRELOAD="$IOMMUGRP_PRELOAD" "$IOMMUGRP" \
+		--sysroot "$FXC" vfio-bind 03:00.0
+	[[ $status -ne 124 ]] || { echo "vfio-bind hung on a FIFO unbind" >&2; return 1; }
+	status_is 5
+	has 'igc/unbind' "$stderr"
+	has 'rolled back' "$stderr"
+}

@@ -80,6 +80,16 @@ need_ansible() {
 	jq_is '.errors[0]' '"list: bad \"x\" \\ \t y\nline 2"'
 }
 
+@test "ansible fact: control bytes in an error (ESC, BEL, backspace, CR) are escaped: valid JSON" {
+	local fake=$BATS_TEST_TMPDIR/fake-iommugrp
+	printf '#!/bin/sh\nprintf "a\\033[31mb\\007c\\bd\\re\\001" >&2\nexit 1\n' >"$fake"
+	chmod 755 "$fake"
+	IOMMUGRP=$fake run "$FACT"
+	status_is 0
+	jq_is '.errors[0]' '"list: a\u001b[31mb\u0007c\bd\re\u0001"'
+	jq_is '.errors[1]' '"status: a\u001b[31mb\u0007c\bd\re\u0001"'
+}
+
 @test "ansible: the setup module puts the fact under ansible_local.iommugrp" {
 	need_ansible
 	local dir

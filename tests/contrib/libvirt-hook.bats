@@ -147,3 +147,58 @@ record() { echo "$IOMMUGRP_FIXTURES/$1/run/iommugrp/libvirt/$UUID.groups"; }
 	output=$stderr
 	has "Usage: libvirt-qemu-hook"
 }
+
+# hook_copy FIXTURE: a private copy as $FXC; hookc ARGS runs the hook on it with the test preload.
+hook_copy() {
+	FXC=$BATS_TEST_TMPDIR/$1
+	rm -rf "$FXC"
+	cp -a "$IOMMUGRP_FIXTURES/$1" "$FXC"
+}
+hookc() { LD_PRELOAD=$(dirname "$IOMMUGRP")/tests/preload/sysfs-fake.so "$HOOK" --sysroot "$FXC" "$@"; }
+
+@test "libvirt hook: a domain without unmanaged hostdevs leaves no record (nothing in /run)" {
+	hook_copy qemu-q35
+	run --separate-stderr hookc vm1 prepare begin - < <(domain_xml)
+	status_is 0
+	[[ ! -e $FXC/run/iommugrp/libvirt ]] || { ls -la "$FXC/run/iommugrp/libvirt"; false; }
+}
+
+@test "libvirt hook: prepare and release are logged (syslog; with --sysroot on stderr too)" {
+	hook_copy host-in-use
+	run --separate-stderr hookc vm1 prepare begin - < <(domain_xml 03:00:0:no)
+	status_is 0
+	has "iommugrp: domain 'vm1': group 7 handed to vfio-pci" "$stderr"
+	[[ $(<"$FXC/run/iommugrp/libvirt/$UUID.groups") == 7 ]]
+	run --separate-stderr hookc vm1 release end - < <(domain_xml 03:00:0:no)
+	status_is 0
+	has "iommugrp: domain 'vm1': group 7 given back to its drivers" "$stderr"
+	[[ ! -e $FXC/run/iommugrp/libvirt/$UUID.groups ]]
+}
+
+@test "libvirt hook: a symlinked /run/iommugrp/libvirt is refused, nothing written through it" {
+	hook_copy host-in-use
+	local victim=$BATS_TEST_TMPDIR/victim
+	mkdir -p "$victim"
+	(umask 077 && mkdir -p "$FXC/run/iommugrp")
+	ln -s "$victim" "$FXC/run/iommugrp/libvirt"
+	run --separate-stderr hookc vm1 prepare begin - < <(domain_xml 03:00:0:no)
+	status_is 1
+	has "symbolic link" "$stderr"
+	[[ -z $(ls -A "$victim") ]]
+	echo 7 >"$victim/$UUID.groups"
+	run --separate-stderr hookc vm1 release end - < <(domain_xml 03:00:0:no)
+	status_is 1
+	[[ $(<"$victim/$UUID.groups") == 7 ]]
+}
+
+@test "libvirt hook: a DTD with a quadratic-blowup entity is refused at once, in little memory" {
+	local xml=$BATS_TEST_TMPDIR/bomb.xml big refs
+	big=$(head -c 100000 /dev/zero | tr '\0' a)
+	refs=$(printf '&e;%.0s' {1..100000})
+	printf '<?xml version="1.0"?>\n<!DOCTYPE domain [<!ENTITY e "%s">]>\n<domain><name>vm1</name><uuid>%s</uuid><description>%s</description></domain>\n' \
+		"$big" "$UUID" "$refs" >"$xml"
+	run --separate-stderr bash -c 'ulimit -v 262144; exec timeout 20 "$@"' - \
+		"$HOOK" --sysroot "$IOMMUGRP_FIXTURES/qemu-q35" vm1 prepare begin - <"$xml"
+	status_is 1
+	has "document type or entity declaration: refused" "$stderr"
+}

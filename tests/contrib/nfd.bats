@@ -64,9 +64,16 @@ LABEL_RE='^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-
 }
 
 @test "nfd: a namespace that is no DNS subdomain is a usage error" {
-	run nfd --namespace Bad/x
-	status_is 2
-	has "not a DNS subdomain"
+	local ns long
+	long=$(printf 'a%.0s' {1..64})
+	for ns in Bad/x a..b .a a. -a.b a.b- a.-b.c "" "$long.example.com"; do
+		run nfd --namespace "$ns"
+		echo "namespace '$ns'" >&2
+		status_is 2
+		has "not a DNS subdomain"
+	done
+	run nfd --sysroot "$IOMMUGRP_FIXTURES/qemu-q35" --namespace "a-1.b2.${long%a}"
+	status_is 0
 }
 
 @test "nfd: --output writes the file through a dot file and a rename (NFD ignores dot files)" {
@@ -85,13 +92,34 @@ LABEL_RE='^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-
 	[[ -z $(find "$dir" -name '.*') ]]
 }
 
-@test "nfd: when iommugrp fails, the old file is kept and the status is 1" {
+@test "nfd: when iommugrp fails, the file is rewritten without labels (no stale ones), status 1" {
 	local dir=$BATS_TEST_TMPDIR/features.d
 	mkdir -p "$dir"
-	echo keep >"$dir/iommugrp"
+	echo 'feature.node.kubernetes.io/iommu.active=true' >"$dir/iommugrp"
 	run nfd --sysroot "$BATS_TEST_TMPDIR/no-such-root" --output "$dir/iommugrp"
 	status_is 1
 	has "iommugrp status failed"
-	[[ $(cat "$dir/iommugrp") == keep ]]
+	run cat "$dir/iommugrp"
+	has_line "# No labels: iommugrp status failed."
+	! grep -qv '^#' "$dir/iommugrp" || { cat "$dir/iommugrp"; false; }
 	[[ -z $(find "$dir" -name '.*') ]]
+}
+
+@test "nfd: without --output a failure prints no labels, status 1" {
+	run --separate-stderr nfd --sysroot "$BATS_TEST_TMPDIR/no-such-root"
+	status_is 1
+	[[ -z $output ]]
+}
+
+@test "nfd: --output never writes through a planted .NAME.tmp symlink" {
+	local dir=$BATS_TEST_TMPDIR/features.d victim=$BATS_TEST_TMPDIR/victim
+	mkdir -p "$dir"
+	echo precious >"$victim"
+	ln -s "$victim" "$dir/.iommugrp.tmp"
+	run nfd --sysroot "$IOMMUGRP_FIXTURES/qemu-q35" --output "$dir/iommugrp"
+	status_is 0
+	[[ $(<"$victim") == precious ]]
+	grep -qx 'feature.node.kubernetes.io/iommu.active=true' "$dir/iommugrp"
+	[[ ! -L $dir/iommugrp ]]
+	[[ $(stat -c %a "$dir/iommugrp") == 644 ]]
 }
