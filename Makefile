@@ -53,8 +53,8 @@ BOOT_FILES = $(B)/udev/05-iommugrp.rules $(B)/initramfs/initramfs-tools-hook \
 PRELOAD = $(B)/tests/preload/sysfs-fake.so
 
 .PHONY: fuzz check-fuzz
-.PHONY: all deps bench check check-unit check-cli check-valgrind check-sanitize check-install \
-	check-pkgbuild check-deb check-contrib vm-kernel libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck \
+.PHONY: all deps bench check check-quick check-unit check-cli check-valgrind check-sanitize check-install \
+	check-pkgbuild check-deb check-contrib vm-kernel libvirt-hook check-man check-examples check-format check-completions check-cold-paths check-initramfs vmcheck vmcheck-patched $(VM_TARGETS:%=vmcheck-%) \
 	check-kernel-v1 demo install uninstall clean
 all: $(B)/iommugrp $(B)/libiommugrp.pc $(B)/iommugrp.8 $(B)/iommugrp.conf.5 $(B)/libiommugrp.3 $(BOOT_FILES)
 # The test preload too (make all builds what tests/vm ships into the guest).
@@ -215,12 +215,13 @@ check-contrib: all
 # tests/fuzz/corpus/NAME/, linked with the library built by clang with the sanitizers.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_CHECK_SECONDS ?= 4
 FUZZ_FLAGS = -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(DEP_CFLAGS) -g -O1 \
 	-fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_NAMES = $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_BINS = $(FUZZ_NAMES:%=$(B)/fuzz/fuzz-%)
 FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(B)/fuzz/%.o)
+# Kept (make would delete them as intermediates): check-quick's check-fuzz then links only.
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
 $(B)/fuzz/lib/%.o: lib/%.c lib/*.h shared/*.h
 	@mkdir -p $(@D)
@@ -230,21 +231,44 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Itests/fuzz -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) \
 		$(DEP_LIBS_LIB)
 
-# make fuzz: each harness for FUZZ_SECONDS; make check-fuzz: each briefly, as a regression test.
+# make fuzz: each harness for FUZZ_SECONDS of random inputs; make check-fuzz: each replays its
+# corpus once (the same inputs every run, a regression test: a finding goes into the corpus).
 fuzz: $(FUZZ_BINS)
 	tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 check-fuzz: $(FUZZ_BINS)
-	tests/fuzz/run $(FUZZ_CHECK_SECONDS) $(FUZZ_BINS)
+	tests/fuzz/run --replay $(FUZZ_BINS)
 
 # Debian's 6.1 and 6.12, and 6.1 with kernel/*.patch (built once, then cached).
 # The patched test kernel alone (built once per kernel/ and test-patch contents, then cached).
 vm-kernel:
 	tests/vm/kernel/build > $(B)/patched-kernel.out
 
+# The VM suites, a table of platform x kernel: make vmcheck-PLATFORM-KERNEL boots one row
+# (tests/vm/vmcheck --platform PLATFORM --kernel KERNEL). KERNEL is what vmcheck --kernel takes
+# (Debian's 6.1, 6.12), or a row's VM_BUILD_<row> command prints the kernel's path as its last
+# line (built once, then cached). make vmcheck runs every row, one vmcheck per platform, so the
+# boots of all its kernels share the cores (tests/vm/README.md). A new row: add its name here,
+# and VM_BUILD_<row> when its kernel is built; a new platform also needs its QEMU options in
+# tests/vm/lib.sh (vm_platform_args).
+VM_TARGETS = intel-6.1 intel-6.12 intel-patched
+VM_BUILD_intel-patched = tests/vm/kernel/build
+VM_PLATFORMS = $(sort $(foreach t,$(VM_TARGETS),$(firstword $(subst -, ,$(t)))))
+# vm_kernel ROW: shell words giving vmcheck's --kernel for ROW (after its build, if any, ran).
+vm_kernel = $(if $(VM_BUILD_$(1)),"$$(tail -n 1 $(B)/vm-kernel-$(1).out)",$(patsubst $(firstword $(subst -, ,$(1)))-%,%,$(1)))
+vm_build = $(if $(VM_BUILD_$(1)),$(VM_BUILD_$(1)) > $(B)/vm-kernel-$(1).out &&) true
+
+$(VM_TARGETS:%=vmcheck-%): vmcheck-%: all
+	$(call vm_build,$*)
+	tests/vm/vmcheck --platform $(firstword $(subst -, ,$*)) --kernel $(call vm_kernel,$*)
+
+# Every patched kernel's row (vmcheck-intel-patched; arm64's when it comes).
+vmcheck-patched: $(patsubst %,vmcheck-%,$(filter %-patched,$(VM_TARGETS)))
+
 vmcheck: all
-	tests/vm/kernel/build > $(B)/patched-kernel.out
-	IOMMUGRP_VM_EXTRA_KERNELS="$$(tail -n 1 $(B)/patched-kernel.out)" tests/vm/vmcheck
+	$(foreach t,$(VM_TARGETS),$(call vm_build,$(t)) && ) true
+	@rc=0; $(foreach p,$(VM_PLATFORMS),tests/vm/vmcheck --platform $(p) \
+		$(foreach t,$(filter $(p)-%,$(VM_TARGETS)),--kernel $(call vm_kernel,$(t))) || rc=1; ) exit $$rc
 
 # Opt-in, never part of make check (about 15 min): the first release of the type change patch,
 # without the prerequisite backports (kernel/0002, 0003), must crash in test 76 (kernel/README.md,
@@ -285,6 +309,11 @@ dist:
 deps:
 	scripts/install-deps
 
+# The edit loop's tier: what needs no VM, no root, no package build and no second build of the
+# tree (about 100 s warm on 2 cores with a kernel build beside it; most of it is check-cli).
+QUICK_CHECKS = check-unit check-fuzz check-cli check-man check-examples check-format \
+	check-completions check-install check-contrib
+
 # PKGBUILD's check() runs make check again; it skips what would recurse or boot VMs, and the
 # sanitizer and valgrind reruns of the same sources, which the outer run has just done.
 CHECKS = check-unit check-fuzz check-cli check-man check-examples check-format check-completions check-install
@@ -295,30 +324,44 @@ CHECKS += check-sanitize check-pkgbuild check-cold-paths check-deb check-initram
 # leave idle), and vmcheck starts only once it has ended, so the VMs' timing is not shared.
 CHECKS_BESIDE = check-valgrind
 endif
-# Each suite in turn, going on past failures (as -k would), with its time; CHECKS_BESIDE in the
-# background from the start, its output in $(B)/check-beside.log, shown when it ends. The build
-# is a make of its own: this one read pkg-config before `deps` installed the -dev packages.
-check: deps
-	@$(MAKE) --no-print-directory all $(PRELOAD)
-	@failed=; beside=; \
-	if [ -n "$(CHECKS_BESIDE)" ]; then rm -f $(B)/check-beside.failed; \
-		( for t in $(CHECKS_BESIDE); do start=$$(date +%s); \
+
+# RUN_SUITES: the shell of check and check-quick. Each suite of $$suites in turn, going on past
+# failures (as -k would), with its time; $$beside_suites in the background from the start, its
+# output in $(B)/check-beside.log, shown when it ends (vmcheck waits for it, so the VMs have the
+# cores). At the end every suite's time, the total, and the failed suites (status 1). $$name
+# names the run in its lines.
+RUN_SUITES = failed=; beside=; times=; t0=$$(date +%s); \
+	if [ -n "$$beside_suites" ]; then rm -f $(B)/check-beside.failed $(B)/check-beside.times; \
+		( for t in $$beside_suites; do start=$$(date +%s); \
 			$(MAKE) --no-print-directory $$t || echo "$$t" >>$(B)/check-beside.failed; \
-			echo "make check: $$t took $$(($$(date +%s) - start)) s (beside the others)"; \
+			echo "$$t $$(($$(date +%s) - start)) (beside)" >>$(B)/check-beside.times; \
+			echo "$$name: $$t took $$(($$(date +%s) - start)) s (beside the others)"; \
 		done ) >$(B)/check-beside.log 2>&1 & beside=$$!; \
 	fi; \
-	for t in $(CHECKS); do \
-		if [ $$t = vmcheck ] && [ -n "$$beside" ]; then wait $$beside; beside=; \
-			cat $(B)/check-beside.log; \
-			failed="$$failed $$(cat $(B)/check-beside.failed 2>/dev/null)"; fi; \
+	join_beside() { wait $$beside; beside=; cat $(B)/check-beside.log; \
+		failed="$$failed $$(cat $(B)/check-beside.failed 2>/dev/null)"; \
+		times="$$times$$(cat $(B)/check-beside.times 2>/dev/null)\n"; }; \
+	for t in $$suites; do \
+		if [ $$t = vmcheck ] && [ -n "$$beside" ]; then join_beside; fi; \
 		start=$$(date +%s); \
 		$(MAKE) --no-print-directory $$t || failed="$$failed $$t"; \
-		echo "make check: $$t took $$(($$(date +%s) - start)) s"; done; \
-	if [ -n "$$beside" ]; then wait $$beside; cat $(B)/check-beside.log; \
-		failed="$$failed $$(cat $(B)/check-beside.failed 2>/dev/null)"; fi; \
+		echo "$$name: $$t took $$(($$(date +%s) - start)) s"; \
+		times="$$times$$t $$(($$(date +%s) - start))\n"; done; \
+	if [ -n "$$beside" ]; then join_beside; fi; \
+	echo "$$name: suite times (s):"; printf "$$times" | awk 'NF { printf "  %-18s %5d %s\n", $$1, $$2, $$3 }'; \
+	echo "$$name: total $$(($$(date +%s) - t0)) s (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \
 	failed=$$(echo $$failed); \
-	if [ -n "$$failed" ]; then echo "make check: FAILED: $$failed"; exit 1; fi
-	@echo "make check: all suites passed"
+	if [ -n "$$failed" ]; then echo "$$name: FAILED: $$failed"; exit 1; fi; \
+	echo "$$name: all suites passed"
+
+# The build is a make of its own: this one read pkg-config before `deps` installed the -dev
+# packages.
+check: deps
+	@$(MAKE) --no-print-directory all $(PRELOAD)
+	@name='make check'; suites='$(CHECKS)'; beside_suites='$(CHECKS_BESIDE)'; $(RUN_SUITES)
+
+check-quick: all $(PRELOAD)
+	@name='make check-quick'; suites='$(QUICK_CHECKS)'; beside_suites=; $(RUN_SUITES)
 
 # --- install -----------------------------------------------------------------
 install: all $(B)/install/iommugrp

@@ -348,6 +348,17 @@ build_initramfs() {
 
 # --- QEMU ---------------------------------------------------------------------------------
 
+# vm_platform_args: the machine and IOMMU options of VM_PLATFORM (default intel), then
+# " -append " and the kernel parameters that platform needs. A platform is a row here (an
+# AMD one: -device amd-iommu and amd_iommu=on) and a name for vmcheck --platform and the
+# Makefile's vmcheck-PLATFORM-KERNEL targets.
+vm_platform_args() {
+	case ${VM_PLATFORM:-intel} in
+	intel) echo "-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on -append intel_iommu=on" ;;
+	*) die "unknown VM platform '${VM_PLATFORM}' (known: intel)" ;;
+	esac
+}
+
 # run_vm KERNEL INITRD CONSOLE_LOG RESULTS_LOG MODE: boots and waits (bounded). Prints
 # nothing; returns QEMU's status (124 when the timeout killed it). VM_APPEND_EXTRA adds
 # kernel parameters (the guest reads vm.columns=N, vm.color=1, vm.utf8=1).
@@ -361,15 +372,16 @@ build_initramfs() {
 #            the two functions 13:00.0/13:00.1 of a multi-function xHCI (one group, without it).
 #            Its groups are numbered after the others (its root bus enumerates after bus 0).
 run_vm() {
-	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5
+	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5 platform
+	platform=$(vm_platform_args) || return 1
 	: >"$results_log"
+	# shellcheck disable=SC2086 # the platform's options are words on purpose
 		timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp "${IOMMUGRP_VM_SMP:-1}" ${IOMMUGRP_VM_QEMU_ARGS:-} \
-		-machine q35,kernel-irqchip=split \
-		-device intel-iommu,intremap=on \
+		${platform% -append *} \
 		-display none -monitor none -no-reboot -net none -pidfile "${console_log%/*}/qemu.pid" \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=ttyS0 intel_iommu=on panic=-1 no_timer_check vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
+		-append "console=ttyS0 ${platform#* -append } panic=-1 no_timer_check vm.mode=$mode ${VM_APPEND_EXTRA:-}" \
 		-serial "file:$console_log" -serial "file:$results_log" \
 		-netdev hubport,hubid=0,id=hub0-e1000e \
 		-netdev hubport,hubid=0,id=hub0-e1000 \
