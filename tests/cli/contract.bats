@@ -173,6 +173,13 @@ replay_same() {
 	replay_same host-in-use
 }
 
+@test "scripts/iommugrp-capture replays the host-use graph identically: proxmox, ubuntu-server, rhel-like, nfs-root, iscsi-root, btrfs-root" {
+	local fx
+	for fx in proxmox ubuntu-server rhel-like nfs-root iscsi-root btrfs-root; do
+		replay_same "$fx"
+	done
+}
+
 @test "scripts/iommugrp-capture replays identically: many-groups, sriov, patched-6.1, tegra" {
 	replay_same many-groups
 	replay_same sriov
