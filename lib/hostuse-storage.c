@@ -383,6 +383,17 @@ static void walk_block(struct storage *st, const char *name, const char *suffix,
 	free(path);
 }
 
+/* LINE is a whole line of TEXT (the last one has lost its newline in sysfs_read). */
+static bool has_line(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+
+	for (const char *p = strstr(text, line); p; p = strstr(p + 1, line))
+		if ((p == text || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
 /* udev's database: blkid's ID_FS_TYPE=zfs_member with the pool's name as ID_FS_LABEL. */
 static void read_zfs_members(struct storage *st)
 {
@@ -397,7 +408,7 @@ static void read_zfs_members(struct storage *st)
 
 		if (names[i][0] == 'b' && sscanf(names[i], "b%u:%u", &major, &minor) == 2 && path &&
 		    sysfs_read(st->ctx, path, &text) >= 0 &&
-		    strstr(text, "E:ID_FS_TYPE=zfs_member\n") &&
+		    has_line(text, "E:ID_FS_TYPE=zfs_member") &&
 		    (label = strstr(text, "E:ID_FS_LABEL=")) &&
 		    (bigger = reallocarray(st->zfs, st->n_zfs + 1, sizeof(*bigger)))) {
 			label += strlen("E:ID_FS_LABEL=");
