@@ -3,6 +3,9 @@
 have_iommugrp status || exit 1
 
 RULES=$(type_change_rules)
+# status never writes: on 6.1 with kernel/'s series (dma_owner is optional since v3) only a
+# type write tells the claim-based rules, which set-policy makes; status reads the version's.
+case $RULES:$(uname -r) in claim-based:6.1.*) RULES=single-device ;; esac
 if ! text=$(iommugrp status 2>&1); then
 	fail status-runs "iommugrp status failed: $text"
 	exit 1
