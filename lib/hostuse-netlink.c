@@ -17,23 +17,31 @@
 
 #include "hostuse.h"
 
-/* if_indextoname per message would be an ioctl each: a small cache. */
+/*
+ * if_indextoname per message would be an ioctl each: a small cache. When it is
+ * full a slot is reused, never a lookup skipped (a skipped route would read as
+ * an interface the host does not use).
+ */
 struct names {
 	unsigned int index[64];
 	char name[64][IF_NAMESIZE];
-	size_t count;
+	size_t count, next;
 };
 
 static const char *name_of(struct names *names, unsigned int index)
 {
+	size_t slot;
+
 	for (size_t i = 0; i < names->count; i++)
 		if (names->index[i] == index)
 			return names->name[i];
-	if (names->count == ARRAY_SIZE(names->index) ||
-	    !if_indextoname(index, names->name[names->count]))
-		return NULL;
-	names->index[names->count] = index;
-	return names->name[names->count++];
+	slot = names->count < ARRAY_SIZE(names->index) ? names->count++ : names->next;
+	names->next = (slot + 1) % ARRAY_SIZE(names->index);
+	names->index[slot] = 0;
+	if (!if_indextoname(index, names->name[slot]))
+		return NULL; /* gone since the dump: it carries nothing now */
+	names->index[slot] = index;
+	return names->name[slot];
 }
 
 static int dump_request(int fd, int type, unsigned int seq)
@@ -151,6 +159,20 @@ static void on_route(struct host_use *hu, struct names *names, struct nlmsghdr *
 	}
 }
 
+/* NLMSG_OK without its int/unsigned comparison (clang -Wsign-compare). */
+static bool message_fits(const struct nlmsghdr *nh, size_t left)
+{
+	return left >= sizeof(*nh) && nh->nlmsg_len >= sizeof(*nh) && nh->nlmsg_len <= left;
+}
+
+static struct nlmsghdr *next_message(struct nlmsghdr *nh, size_t *left)
+{
+	size_t step = NLMSG_ALIGN(nh->nlmsg_len);
+
+	*left = step < *left ? *left - step : 0;
+	return (struct nlmsghdr *)((char *)nh + step);
+}
+
 /* Reads one dump to its NLMSG_DONE; an error message or a truncated read fails it. */
 static int read_dump(int fd, unsigned int seq, struct host_use *hu, struct names *names)
 {
@@ -159,14 +181,14 @@ static int read_dump(int fd, unsigned int seq, struct host_use *hu, struct names
 	for (;;) {
 		/* MSG_TRUNC: the message's real length, so a truncated one is seen. */
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-		int left = (int)n;
+		size_t left = (size_t)n;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0 || (size_t)n > sizeof(buf))
 			return n < 0 ? -errno : -EIO;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, left);
-		     nh = NLMSG_NEXT(nh, left)) {
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; message_fits(nh, left);
+		     nh = next_message(nh, &left)) {
 			if (nh->nlmsg_seq != seq)
 				continue;
 			if (nh->nlmsg_type == NLMSG_DONE)
