@@ -316,8 +316,10 @@ static int by_strength(const void *a, const void *b)
 
 static void add_anchors_and_below(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
-	if (hu->anchors.count > 1)
+	if (hu->anchors.count > 1) {
 		qsort(hu->anchors.items, hu->anchors.count, sizeof(*hu->anchors.items), by_strength);
+		host_needs_reordered(&hu->anchors);
+	}
 	for (size_t i = 0; i < hu->anchors.count; i++) {
 		const struct host_need *a = &hu->anchors.items[i];
 

@@ -18,6 +18,55 @@
 static const char out_of_memory_why[] = "iommugrp ran out of memory while finding what the host "
 					"uses, so it cannot tell";
 
+/* FNV-1a: names are short, a few thousand at most. */
+static size_t name_hash(const char *name)
+{
+	size_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static void index_insert(struct host_needs *set, size_t item)
+{
+	size_t mask = set->by_name_size - 1, slot = name_hash(set->items[item].name) & mask;
+
+	while (set->by_name[slot])
+		slot = (slot + 1) & mask;
+	set->by_name[slot] = item + 1;
+}
+
+/*
+ * Keeps the index at most half full; when it cannot grow, it is dropped and
+ * lookups scan the items (slower, the same answers), so no memory is needed
+ * for a right answer.
+ */
+static void index_add(struct host_needs *set, size_t item)
+{
+	if (set->count * 2 > set->by_name_size) {
+		size_t size = set->by_name_size ? set->by_name_size * 2 : 64;
+		size_t *bigger = calloc(size, sizeof(*bigger));
+
+		free(set->by_name);
+		set->by_name = bigger;
+		set->by_name_size = bigger ? size : 0;
+		for (size_t i = 0; bigger && i < item; i++)
+			index_insert(set, i);
+	}
+	if (set->by_name)
+		index_insert(set, item);
+}
+
+void host_needs_reordered(struct host_needs *set)
+{
+	free(set->by_name);
+	set->by_name = NULL;
+	set->by_name_size = 0;
+	for (size_t i = 0; i < set->count; i++)
+		index_add(set, i);
+}
+
 bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name, char *why,
 		   int strength)
 {
@@ -48,11 +97,22 @@ bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name
 		return false;
 	}
 	set->items[set->count++] = (struct host_need){ copy, NULL, why, strength };
+	index_add(set, set->count - 1);
 	return true;
 }
 
+/* The first item of that name: the index holds the first, as a scan finds it. */
 const struct host_need *host_need_find(const struct host_needs *set, const char *name)
 {
+	if (set->by_name) {
+		size_t mask = set->by_name_size - 1;
+
+		for (size_t slot = name_hash(name) & mask; set->by_name[slot];
+		     slot = (slot + 1) & mask)
+			if (strcmp(set->items[set->by_name[slot] - 1].name, name) == 0)
+				return &set->items[set->by_name[slot] - 1];
+		return NULL;
+	}
 	for (size_t i = 0; i < set->count; i++)
 		if (strcmp(set->items[i].name, name) == 0)
 			return &set->items[i];
@@ -93,6 +153,7 @@ static void needs_free(struct host_needs *set)
 		free(set->items[i].why);
 	}
 	free(set->items);
+	free(set->by_name);
 }
 
 void host_use_free(struct iommugrp_ctx *ctx)

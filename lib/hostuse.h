@@ -30,6 +30,9 @@ struct host_need {
 struct host_needs {
 	struct host_need *items;
 	size_t count;
+	/* By name: open addressing, an item's index + 1 a slot (0 empty); NULL: none, scan. */
+	size_t *by_name;
+	size_t by_name_size;
 };
 
 /* A server the host's storage is reached at (NFS, iSCSI): the interface to it is needed. */
@@ -63,6 +66,8 @@ struct host_use {
 bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name, char *why,
 		   int strength);
 const struct host_need *host_need_find(const struct host_needs *set, const char *name);
+/* After the items were reordered (sorted): host_need_find must not trust the old index. */
+void host_needs_reordered(struct host_needs *set);
 /* Records the first reason a whole class of devices must count as needed; takes @why. */
 void host_use_unknown(struct host_use *hu, char **slot, char *why);
 void host_use_add_target(struct host_use *hu, const char *address, char *what);
