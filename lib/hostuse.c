@@ -171,23 +171,52 @@ void host_use_free(struct iommugrp_ctx *ctx)
 	}
 	free(hu->targets);
 	free(hu->routes);
+	free(hu->blocks_by_path);
+	free(hu->ifaces_by_path);
 	free(hu->net_unknown);
 	free(hu->storage_unknown);
 	free(hu);
 	ctx->host_use = NULL;
 }
 
+static int by_path(const void *a, const void *b)
+{
+	const struct need_path *x = a, *y = b;
+	int r = strcmp(x->path, y->path);
+
+	return r != 0 ? r : (x->item > y->item) - (x->item < y->item);
+}
+
+/* The set's items that have a path, sorted by it (NULL when out of memory: then a scan). */
+static struct need_path *sort_paths(const struct host_needs *set, size_t *ret_count)
+{
+	struct need_path *sorted = calloc(set->count ? set->count : 1, sizeof(*sorted));
+	size_t n = 0;
+
+	for (size_t i = 0; sorted && i < set->count; i++)
+		if (set->items[i].path)
+			sorted[n++] = (struct need_path){ set->items[i].path, i };
+	if (n > 1)
+		qsort(sorted, n, sizeof(*sorted), by_path);
+	*ret_count = n;
+	return sorted;
+}
+
 /* Storage first: the servers of network storage become reasons for interfaces. */
 static struct host_use *host_use_get(struct iommugrp_ctx *ctx)
 {
-	if (!ctx->host_use) {
-		ctx->host_use = calloc(1, sizeof(*ctx->host_use));
-		if (!ctx->host_use)
+	struct host_use *hu = ctx->host_use;
+
+	if (!hu) {
+		hu = ctx->host_use = calloc(1, sizeof(*ctx->host_use));
+		if (!hu)
 			return NULL;
-		host_use_read_storage(ctx, ctx->host_use);
-		host_use_read_network(ctx, ctx->host_use);
+		host_use_read_storage(ctx, hu);
+		host_use_read_network(ctx, hu);
+		hu->blocks_by_path = sort_paths(&hu->blocks, &hu->n_blocks_by_path);
+		hu->ifaces_by_path = sort_paths(&hu->ifaces, &hu->n_ifaces_by_path);
 	}
-	return ctx->host_use;
+	return hu;
 }
 
 /* A PCI function below a bridge: a device of its own, judged on its own. */
@@ -224,12 +253,41 @@ static bool below_device(const char *path, const char *devpath)
 	return true;
 }
 
-static const char *needed_below(const struct host_needs *set, const char *devpath)
+/* PATH against DEVPATH + "/": <0, 0 (PATH starts with it), >0, as strcmp would order them. */
+static int against_dir(const char *path, const char *devpath, size_t len)
 {
-	for (size_t i = 0; i < set->count; i++)
-		if (below_device(set->items[i].path, devpath))
-			return set->items[i].why;
-	return NULL;
+	int r = strncmp(path, devpath, len);
+
+	return r != 0 ? r : (int)(unsigned char)path[len] - '/';
+}
+
+/*
+ * The first need of the set (in its order) below the device: among the sorted
+ * paths, those below DEVPATH + "/" are one run, found by bisection.
+ */
+static const char *needed_below(const struct host_needs *set, const struct need_path *sorted,
+				size_t n, const char *devpath)
+{
+	size_t len = strlen(devpath), lo = 0, hi = n, best = SIZE_MAX;
+
+	if (!sorted) {
+		for (size_t i = 0; i < set->count; i++)
+			if (below_device(set->items[i].path, devpath))
+				return set->items[i].why;
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (against_dir(sorted[mid].path, devpath, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && against_dir(sorted[i].path, devpath, len) == 0; i++)
+		if (sorted[i].item < best && below_device(sorted[i].path, devpath))
+			best = sorted[i].item;
+	return best != SIZE_MAX ? set->items[best].why : NULL;
 }
 
 /* Whether the device has an entry in a subdirectory that would hold what is unknown. */
@@ -324,9 +382,11 @@ static int find_host_use(struct iommugrp_device *device, char **ret_why)
 	*ret_why = NULL;
 	if (!hu || hu->out_of_memory)
 		return -ENOMEM;
-	why = needed_below(&hu->blocks, device->syspath);
+	why = needed_below(&hu->blocks, hu->blocks_by_path, hu->n_blocks_by_path,
+			   device->syspath);
 	if (!why)
-		why = needed_below(&hu->ifaces, device->syspath);
+		why = needed_below(&hu->ifaces, hu->ifaces_by_path, hu->n_ifaces_by_path,
+				   device->syspath);
 	if (why)
 		return reason(strdup(why), ret_why);
 	r = unknown_use(ctx, hu, device->syspath, ret_why);

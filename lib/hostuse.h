@@ -48,6 +48,12 @@ struct route {
 	char ifname[32];
 };
 
+/* A need set's resolved paths in strcmp order, for the devices below a path. */
+struct need_path {
+	const char *path;
+	size_t item;
+};
+
 struct host_use {
 	struct host_needs anchors; /* interfaces with routes or addresses, by strength */
 	struct host_needs ifaces;  /* every interface the host needs, anchors and below */
@@ -59,6 +65,9 @@ struct host_use {
 	char *net_unknown;     /* a network source could not be read: every NIC is needed */
 	char *storage_unknown; /* a storage layer could not be resolved: every disk is needed */
 	bool out_of_memory;
+	/* Made once the graph is complete; NULL when that needed memory there was not: scan. */
+	struct need_path *blocks_by_path, *ifaces_by_path;
+	size_t n_blocks_by_path, n_ifaces_by_path;
 };
 
 /* hostuse.c */
