@@ -265,21 +265,22 @@ static const char *tail_of(const struct host_need *need)
 static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
 		       int depth);
 
+/* *RELATION: what UPPER is to its lowers, read once for all of them (NULL until then). */
 static void add_lower(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
-		      const char *lower, int depth)
+		      char **relation, const char *lower, int depth)
 {
 	const struct host_need *up = host_need_find(&hu->ifaces, upper);
-	char *relation, *why;
+	char *why;
 	int strength;
 
 	if (!up || host_need_find(&hu->ifaces, lower))
 		return;
-	relation = relation_to(ctx, upper);
+	if (!*relation)
+		*relation = relation_to(ctx, upper);
 	strength = up->strength;
-	why = relation ? strdup_printf("its interface %s is %s, which %s", lower, relation,
-				       tail_of(up))
-		       : NULL;
-	free(relation);
+	why = *relation ? strdup_printf("its interface %s is %s, which %s", lower, *relation,
+					tail_of(up))
+			: NULL;
 	if (host_need_add(hu, &hu->ifaces, lower, why, strength))
 		add_lowers(ctx, hu, lower, depth + 1);
 }
@@ -288,7 +289,7 @@ static void add_lower(const struct iommugrp_ctx *ctx, struct host_use *hu, const
 static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
 		       int depth)
 {
-	char *dir = strdup_printf("sys/class/net/%s", upper), **names = NULL;
+	char *dir = strdup_printf("sys/class/net/%s", upper), **names = NULL, *relation = NULL;
 	size_t count = 0;
 	int r = dir ? sysfs_list_dir(ctx, dir, &names, &count) : -ENOMEM;
 
@@ -301,7 +302,8 @@ static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, cons
 					       upper, dir, strerror(-r)));
 	for (size_t i = 0; r == 0 && i < count; i++)
 		if (depth < 8 && strncmp(names[i], "lower_", 6) == 0)
-			add_lower(ctx, hu, upper, names[i] + 6, depth);
+			add_lower(ctx, hu, upper, &relation, names[i] + 6, depth);
+	free(relation);
 	strv_free(names, count);
 	free(dir);
 }
