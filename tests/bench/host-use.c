@@ -10,6 +10,7 @@
  * the host's stacks cost. Medians of ROUNDS rounds after one warm-up, in ms.
  *
  * Usage: host-use TREE FLOOR [ROUNDS]   times, prints a table
+ *        host-use --one ROOT [ROUNDS]    one tree's medians on a line ("/": as on a host)
  *        host-use --list TREE            every device and its reason, for diffs
  */
 #define _GNU_SOURCE
@@ -129,6 +130,22 @@ static int list(const char *root)
 	return 0;
 }
 
+static int one(const char *root, int rounds)
+{
+	double e[101], b[101], q[101];
+	struct sample s = measure(root);
+
+	for (int r = 0; r < rounds; r++) {
+		s = measure(root);
+		e[r] = s.enumerate;
+		b[r] = s.build;
+		q[r] = s.queries;
+	}
+	printf("enumeration %.2f ms, graph build %.2f ms, queries %.2f ms; %u devices, %u needed\n",
+	       median(e, rounds), median(b, rounds), median(q, rounds), s.devices, s.needed);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { ENUMERATE, BUILD, QUERIES, HOST_USE, N_FIGURES };
@@ -141,8 +158,13 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--list") == 0)
 		return list(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--one") == 0) {
+		rounds = argc == 4 ? atoi(argv[3]) : rounds;
+		return rounds >= 1 && rounds <= 101 ? one(argv[2], rounds) : 2;
+	}
 	if (argc < 3 || argc > 4 || (argc == 4 && (rounds = atoi(argv[3])) < 1)) {
-		fprintf(stderr, "usage: host-use TREE FLOOR [ROUNDS] | host-use --list TREE\n");
+		fprintf(stderr, "usage: host-use TREE FLOOR [ROUNDS] | --one ROOT [ROUNDS] | "
+				"--list TREE\n");
 		return 2;
 	}
 	roots[0] = argv[1];
