@@ -336,12 +336,15 @@ static void add_anchors_and_below(const struct iommugrp_ctx *ctx, struct host_us
 
 static void resolve_paths(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
+	struct link_dir net = { "sys/class/net", -1, false };
+
 	for (size_t i = 0; i < hu->ifaces.count; i++) {
 		struct host_need *n = &hu->ifaces.items[i];
 
-		if (sysfs_link_target(ctx, "sys/class/net", n->name, &n->path) == -ENOMEM)
+		if (host_use_link_target(ctx, &net, n->name, &n->path) == -ENOMEM)
 			hu->out_of_memory = true;
 	}
+	link_dir_close(&net);
 }
 
 void host_use_read_network(const struct iommugrp_ctx *ctx, struct host_use *hu)

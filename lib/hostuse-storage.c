@@ -51,6 +51,7 @@ struct storage {
 	char **btrfs_fsids;
 	size_t n_btrfs;
 	int btrfs_read; /* 0 not yet, 1 read, -errno: sys/fs/btrfs cannot be listed */
+	struct link_dir class_block, dev_block;
 };
 
 #define MAX_DEPTH 12
@@ -220,12 +221,12 @@ static char *block_of_dev_path(struct storage *st, const char *path)
 	return NULL;
 }
 
-static char *block_of_number(const struct storage *st, unsigned int major, unsigned int minor)
+static char *block_of_number(struct storage *st, unsigned int major, unsigned int minor)
 {
 	char link[32], *name = NULL;
 
 	snprintf(link, sizeof(link), "%u:%u", major, minor);
-	return sysfs_link_basename(st->ctx, "sys/dev/block", link, &name) == 0 ? name : NULL;
+	return host_use_link_basename(st->ctx, &st->dev_block, link, &name) == 0 ? name : NULL;
 }
 
 /* "dm-1 (LVM vg0-root)", "md0 (raid1)": what a stacked device is. */
@@ -409,7 +410,7 @@ static void walk_block(struct storage *st, const char *name, const char *suffix,
 	    !host_need_add(st->hu, &st->hu->blocks, name,
 			   strdup_printf("it holds %s%s", name, suffix), 0))
 		return;
-	r = sysfs_link_target(st->ctx, "sys/class/block", name, &path);
+	r = host_use_link_target(st->ctx, &st->class_block, name, &path);
 	if (r < 0) {
 		unknown(st, strdup_printf("%s, which the host uses, is not in /sys/class/block "
 					  "(%s)",
@@ -668,7 +669,10 @@ static void read_or_unknown(struct storage *st, const char *path, bool optional,
 
 void host_use_read_storage(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
-	struct storage st = { .ctx = ctx, .hu = hu };
+	struct storage st = { .ctx = ctx,
+			      .hu = hu,
+			      .class_block = { "sys/class/block", -1, false },
+			      .dev_block = { "sys/dev/block", -1, false } };
 	char *mountinfo = NULL, *swaps = NULL;
 
 	read_or_unknown(&st, "proc/self/mountinfo", false, &mountinfo);
@@ -689,6 +693,8 @@ void host_use_read_storage(const struct iommugrp_ctx *ctx, struct host_use *hu)
 		free(st.dm_names[i].dm);
 	}
 	free(st.dm_names);
+	link_dir_close(&st.class_block);
+	link_dir_close(&st.dev_block);
 	for (size_t i = 0; st.btrfs && i < st.n_btrfs; i++)
 		strv_free(st.btrfs[i].members, st.btrfs[i].n_members);
 	free(st.btrfs);

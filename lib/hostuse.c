@@ -9,8 +9,11 @@
  * source that cannot be read makes every device of its kind count as needed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "change.h"
 #include "hostuse.h"
@@ -117,6 +120,60 @@ const struct host_need *host_need_find(const struct host_needs *set, const char 
 		if (strcmp(set->items[i].name, name) == 0)
 			return &set->items[i];
 	return NULL;
+}
+
+/*
+ * The directory opened inside the sysroot once, a link in it read with
+ * readlinkat (the link's directories are resolved inside the sysroot, the link
+ * itself is not followed, as in root_readlink). Anything that is not a plain
+ * name, and any error, is -EAGAIN: the caller asks sysfs.c, whose errors are
+ * the ones to keep.
+ */
+static int read_link_in(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			char *buf, size_t size)
+{
+	ssize_t n = -1;
+
+	if (!ld->tried) {
+		ld->tried = true;
+		ld->fd = root_open(ctx, ld->dir, O_PATH | O_DIRECTORY, 0);
+	}
+	if (ld->fd >= 0 && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	    strcmp(name, "..") != 0)
+		n = readlinkat(ld->fd, name, buf, size - 1);
+	if (n < 0)
+		return -EAGAIN;
+	buf[n] = '\0';
+	return 0;
+}
+
+int host_use_link_target(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			 char **ret_path)
+{
+	char target[PATH_MAX];
+
+	if (read_link_in(ctx, ld, name, target, sizeof(target)) < 0)
+		return sysfs_link_target(ctx, ld->dir, name, ret_path);
+	return path_resolve_link(ld->dir, target, ret_path);
+}
+
+int host_use_link_basename(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			   char **ret_name)
+{
+	char target[PATH_MAX], *slash;
+
+	if (read_link_in(ctx, ld, name, target, sizeof(target)) < 0)
+		return sysfs_link_basename(ctx, ld->dir, name, ret_name);
+	slash = strrchr(target, '/');
+	*ret_name = strdup(slash ? slash + 1 : target);
+	return *ret_name ? 0 : -ENOMEM;
+}
+
+void link_dir_close(struct link_dir *ld)
+{
+	if (ld->fd >= 0)
+		close(ld->fd);
+	ld->fd = -1;
 }
 
 void host_use_unknown(struct host_use *hu, char **slot, char *why)

@@ -70,7 +70,21 @@ struct host_use {
 	size_t n_blocks_by_path, n_ifaces_by_path;
 };
 
+/* A class directory (sys/class/net) whose links are read through one descriptor of it. */
+struct link_dir {
+	const char *dir;
+	int fd; /* -1: not open (yet, or it could not be) */
+	bool tried;
+};
+
 /* hostuse.c */
+/* sysfs_link_target(ctx, ld->dir, name): the same answers, one syscall for a plain name. */
+int host_use_link_target(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			 char **ret_path);
+/* sysfs_link_basename(ctx, ld->dir, name), likewise. */
+int host_use_link_basename(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			   char **ret_name);
+void link_dir_close(struct link_dir *ld);
 /* Adds or strengthens a need; takes over @why. False when out of memory (noted in @hu). */
 bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name, char *why,
 		   int strength);
