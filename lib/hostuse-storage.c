@@ -172,7 +172,8 @@ static void read_dm_names(struct storage *st)
 		}
 		free(dir);
 		copy = strdup(names[i]);
-		bigger = copy ? reallocarray(st->dm_names, st->n_dm_names + 1, sizeof(*bigger)) : NULL;
+		bigger = copy ? reallocarray(st->dm_names, st->n_dm_names + 1, sizeof(*bigger))
+			      : NULL;
 		if (!bigger) {
 			st->hu->out_of_memory = true;
 			free(copy);

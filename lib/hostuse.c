@@ -439,8 +439,7 @@ static int find_host_use(struct iommugrp_device *device, char **ret_why)
 	*ret_why = NULL;
 	if (!hu || hu->out_of_memory)
 		return -ENOMEM;
-	why = needed_below(&hu->blocks, hu->blocks_by_path, hu->n_blocks_by_path,
-			   device->syspath);
+	why = needed_below(&hu->blocks, hu->blocks_by_path, hu->n_blocks_by_path, device->syspath);
 	if (!why)
 		why = needed_below(&hu->ifaces, hu->ifaces_by_path, hu->n_ifaces_by_path,
 				   device->syspath);
