@@ -287,6 +287,7 @@ check-kernel-v1: all
 bench: all
 	$(RUN_ENV) tests/bench/run
 	$(RUN_ENV) tests/bench/boot
+	$(RUN_ENV) tests/bench/host-use
 
 demo:
 	tests/vm/demo

@@ -180,14 +180,16 @@ int root_open_walk(int rootfd, const char *path, int flags, mode_t mode)
  * would block its open (or read) forever. Opens there do not block, and only directories,
  * regular files and character devices (a tree's dev/kmsg) are kept: anything else is
  * -EINVAL, as sysfs_read answers for it. The host's own root ("/") is not checked: its /sys
- * holds only regular files, and the walk over it pays no fstat per attribute.
+ * holds only regular files, and the walk over it pays no fstat per attribute. With
+ * O_DIRECTORY the kernel opened a directory or nothing, and O_NONBLOCK does nothing to one:
+ * a listing pays neither the fstat nor the two fcntl.
  */
 static int refuse_special(int fd, int flags)
 {
 	struct stat st;
 	int r = 0, status = 0;
 
-	if (fd < 0 || (flags & O_PATH))
+	if (fd < 0 || (flags & (O_PATH | O_DIRECTORY)))
 		return fd;
 	if (fstat(fd, &st) < 0)
 		r = -errno;
