@@ -4,7 +4,8 @@
  *
  * One context (struct iommugrp_ctx) per sysroot. Groups and devices hang
  * off the context, are reference counted and opaque. Functions that can fail
- * return a negative errno and fill their out-parameter (named ret_*) last.
+ * return a negative errno and fill their out-parameters (named ret_*) last,
+ * only on success: a failure leaves them as they were.
  * The library never prints and never exits: it logs through a callback.
  */
 #ifndef IOMMUGRP_H
@@ -1241,7 +1242,7 @@ int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap, uint
 /*
  * Whether the kernel's pci_acs_enabled(IOMMUGRP_ACS_REQUIRED) holds for it.
  * @ret_quirk: the drivers/pci/quirks.c function deciding it, or NULL when
- * the capability decides.
+ * the capability decides; set with -ENODATA too (a quirk decides, its result unseen).
  * Returns: 1 yes, 0 no, -ENODATA not known (unreadable, or a quirk's result
  * sysfs does not show).
  * Since: 0.2

@@ -2,7 +2,9 @@
 /* The object model on fixture trees: contexts, groups, devices, targets, kernel facts. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "iommugrp.h"
@@ -10,6 +12,22 @@
 
 static const char *fixtures;
 static int logged_errors;
+
+/* The library's objects are linked in, so this strdup is theirs: it fails for one string. */
+static const char *strdup_fails_for;
+
+char *strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy;
+
+	if (strdup_fails_for && strcmp(s, strdup_fails_for) == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	copy = malloc(n);
+	return copy ? memcpy(copy, s, n) : NULL;
+}
 
 static void count_errors(void *data, int priority, const char *file, int line, const char *fn,
 			 const char *format, va_list args)
@@ -269,6 +287,51 @@ static void test_kernel_facts(void)
 	iommugrp_unref(ctx);
 }
 
+/* Outputs are untouched on failure (iommugrp.h): the boot policy failing to keep its source. */
+static void test_outputs_untouched_on_failure(void)
+{
+	struct iommugrp_ctx *ctx = open_fixture("many-groups");
+	enum iommugrp_policy policy = IOMMUGRP_POLICY_DMA;
+	const char *source = "before";
+
+	strdup_fails_for = "iommu=pt";
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), -ENOMEM);
+	strdup_fails_for = NULL;
+	CHECK_INT(policy, IOMMUGRP_POLICY_DMA);
+	CHECK_STR(source, "before");
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), 0);
+	CHECK_INT(policy, IOMMUGRP_POLICY_IDENTITY);
+	CHECK_STR(source, "iommu=pt");
+	iommugrp_unref(ctx);
+}
+
+/* The interrupted operations of a sysroot whose /run/iommugrp anyone may write: -EPERM, and the
+ * caller's pointer as it was. */
+static void test_interrupted_untouched_on_failure(void)
+{
+	char top[] = "/tmp/iommugrp-objects-XXXXXX", path[4200];
+	struct iommugrp_ctx *ctx = NULL;
+	unsigned int before = 7, *groups = &before;
+
+	CHECK(mkdtemp(top) != NULL);
+	snprintf(path, sizeof(path), "%s/run", top);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run/iommugrp", top);
+	CHECK_INT(mkdir(path, 0700), 0);
+	CHECK_INT(chmod(path, 0777), 0);
+	CHECK_INT(iommugrp_new(top, &ctx), 0);
+	iommugrp_set_log_fn(ctx, count_errors, NULL);
+	CHECK_INT(iommugrp_get_interrupted(ctx, &groups), -EPERM);
+	CHECK(groups == &before);
+	CHECK_INT(iommugrp_get_running(ctx, &groups), -EPERM);
+	CHECK(groups == &before);
+	iommugrp_unref(ctx);
+	CHECK_INT(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/run", top);
+	CHECK_INT(rmdir(path), 0);
+	CHECK_INT(rmdir(top), 0);
+}
+
 static void test_old_kernel_without_type(void)
 {
 	struct iommugrp_ctx *ctx = open_fixture("old-kernel-4.19");
@@ -385,6 +448,8 @@ int main(void)
 	RUN(test_sriov);
 	RUN(test_regions);
 	RUN(test_kernel_facts);
+	RUN(test_outputs_untouched_on_failure);
+	RUN(test_interrupted_untouched_on_failure);
 	RUN(test_old_kernel_without_type);
 	RUN(test_problems_without_log);
 	RUN(test_predicates);
