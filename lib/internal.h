@@ -250,6 +250,9 @@ void users_forget_scan(struct iommugrp_ctx *ctx);
 
 /* vfio-files.c */
 void vfio_files_free(struct iommugrp_group *group);
+/* The group's VFIO files, as iommugrp_group_get_vfio_files names them; PRESENT: those in /dev. */
+int vfio_files_list(struct iommugrp_group *group, bool present, char ***ret_files,
+		    size_t *ret_count);
 
 /* hwdb.c */
 void hwdb_lookup_names(struct iommugrp_device *device);

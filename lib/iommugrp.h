@@ -410,7 +410,8 @@ int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index, un
 
 /*
  * The device files that give userspace this group's DMA, as paths on the
- * system read (not below the sysroot): "/dev/vfio/N" first, then each member's
+ * system read (not below the sysroot): "/dev/vfio/N" first ("/dev/vfio/noiommu-N"
+ * for a group named "vfio-noiommu"), then each member's
  * "/dev/vfio/devices/vfioX" where the kernel has VFIO cdevs (6.6+,
  * CONFIG_VFIO_DEVICE_CDEV). Read anew on every call: they appear once the
  * members are on a VFIO driver. @ret_files is borrowed until the next call.

@@ -185,6 +185,36 @@ static void test_vfio_group(void)
 	iommugrp_unref(ctx);
 }
 
+/* One list of a group's VFIO files (vfio-files.c): the public call names them, the users'
+ * scan matches /proc against them. A vfio-noiommu group's node is /dev/vfio/noiommu-N. */
+static void test_vfio_files(void)
+{
+	struct iommugrp_ctx *ctx = open_fixture("many-groups");
+	struct iommugrp_group *g = NULL;
+	const char *const *files = NULL;
+	const char *command = NULL, *file = NULL;
+	unsigned int pid = 0;
+
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "11", &g, NULL), 0);
+	CHECK_INT(iommugrp_group_get_vfio_files(g, &files), 3);
+	CHECK_STR(files[0], "/dev/vfio/11");
+	CHECK_STR(files[1], "/dev/vfio/devices/vfio0");
+	CHECK_STR(files[2], "/dev/vfio/devices/vfio1");
+	iommugrp_group_unref(g);
+	iommugrp_unref(ctx);
+
+	ctx = open_fixture("regions");
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "8", &g, NULL), 0);
+	CHECK_INT(iommugrp_group_get_vfio_files(g, &files), 1);
+	CHECK_STR(files[0], "/dev/vfio/noiommu-8");
+	CHECK_INT(iommugrp_group_get_user_count(g), 1);
+	CHECK_INT(iommugrp_group_get_user(g, 0, &pid, &command, &file), 0);
+	CHECK_INT(pid, 3100);
+	CHECK_STR(file, "/dev/vfio/noiommu-8");
+	iommugrp_group_unref(g);
+	iommugrp_unref(ctx);
+}
+
 static void test_non_pci_member(void)
 {
 	struct iommugrp_ctx *ctx = open_fixture("nonpci");
@@ -444,6 +474,7 @@ int main(void)
 	RUN(test_targets);
 	RUN(test_devices);
 	RUN(test_vfio_group);
+	RUN(test_vfio_files);
 	RUN(test_non_pci_member);
 	RUN(test_sriov);
 	RUN(test_regions);
