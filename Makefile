@@ -143,7 +143,7 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIB_OBJS) $(DEP_LIBS_LIB) $(ALL_LDFLAGS)
 
 # test-stream holds cli/stream.c to libsmartcols' own output.
-$(B)/tests/test-stream: cli/stream.c cli/cli.h
+$(B)/tests/test-stream: cli/stream.c cli/json.c cli/cli.h
 $(B)/tests/test-stream: DEP_LIBS_LIB += $(DEP_LIBS_CLI)
 
 # --- tests -------------------------------------------------------------------
