@@ -350,7 +350,7 @@ build_initramfs() {
 
 # vm_platform_args: the machine and IOMMU options of VM_PLATFORM (default intel), then
 # " -append " and the kernel parameters that platform needs. A platform is a row here (an
-# AMD one: -device amd-iommu and amd_iommu=on) and a name for vmcheck --platform and the
+# AMD one: -device amd-iommu) and a name for vmcheck --platform and the
 # Makefile's vmcheck-PLATFORM-KERNEL targets.
 vm_platform_args() {
 	case ${VM_PLATFORM:-intel} in
