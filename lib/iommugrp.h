@@ -510,9 +510,10 @@ const char *iommugrp_type_rules_to_string(enum iommugrp_type_rules rules);
 /*
  * The boot-time default policy as far as it can be known: from the kernel
  * command line (iommu.passthrough=, iommu.strict=, iommu=pt, ...), else the
- * kernel config in /boot. @ret_source says where it came from
- * ("kernel command line: iommu=pt", "/boot/config-6.1.0: CONFIG_..."). -ENODATA
- * when nothing says.
+ * kernel config in /boot; an AMD-Vi unit reporting NpCache (emulated IOMMUs)
+ * makes a translated default strict (DMA), as the kernel does. @ret_source says
+ * where it came from ("kernel command line: iommu=pt", "/boot/config-6.1.0:
+ * CONFIG_...", "ivhd0 amd-iommu/cap: NpCache"). -ENODATA when nothing says.
  * Returns: 0 with the policy and its source (borrowed), -ENODATA when nothing says, or -ENOMEM.
  * Since: 0.1
  */

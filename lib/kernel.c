@@ -2,6 +2,7 @@
 /* The running kernel: release, type-change rules, boot policy, IOMMU units, vfio-pci. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,37 @@ static void read_boot_settings(struct iommugrp_ctx *ctx, struct boot_setting *se
 	}
 }
 
+/*
+ * AMD-Vi units that cache non-present entries (capability NpCache, bit 26: what
+ * emulated IOMMUs report) make the kernel strict whatever the command line or
+ * config said (amd/init.c: "Using strict mode due to virtualization"); only
+ * passthrough still wins. The first such unit is named as the source.
+ */
+#define AMD_IOMMU_CAP_NPCACHE (1UL << 26)
+
+static void apply_unit_strictness(struct iommugrp_ctx *ctx, struct boot_setting *setting)
+{
+	const char *const *units;
+	int n = iommugrp_kernel_get_iommu_units(ctx, &units);
+
+	for (int i = 0; i < n && setting->strict != 1; i++) {
+		char path[PATH_MAX], *text = NULL, *end;
+		unsigned long cap;
+
+		snprintf(path, sizeof(path), "sys/class/iommu/%s/amd-iommu/cap", units[i]);
+		if (sysfs_read(ctx, path, &text) < 0)
+			continue;
+		errno = 0;
+		cap = strtoul(text, &end, 16);
+		if (errno == 0 && end != text && (cap & AMD_IOMMU_CAP_NPCACHE)) {
+			setting->strict = 1;
+			snprintf(setting->strict_source, sizeof(setting->strict_source),
+				 "%s amd-iommu/cap: NpCache", units[i]);
+		}
+		free(text);
+	}
+}
+
 /* The context keeps the source the last answer borrowed; a failure leaves it as it was. */
 static int set_source(struct iommugrp_ctx *ctx, const char *a, const char *b)
 {
@@ -188,6 +220,8 @@ EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
 	int r;
 
 	read_boot_settings(ctx, &s);
+	if (s.passthrough == 0 || (s.passthrough < 0 && s.strict >= 0))
+		apply_unit_strictness(ctx, &s);
 	if (s.passthrough == 1) {
 		policy = IOMMUGRP_POLICY_IDENTITY;
 		r = set_source(ctx, s.passthrough_source, NULL);

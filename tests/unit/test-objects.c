@@ -317,6 +317,24 @@ static void test_kernel_facts(void)
 	iommugrp_unref(ctx);
 }
 
+/* An AMD-Vi unit with NpCache (QEMU's) makes the lazy default strict, as amd/init.c does. */
+static void test_boot_policy_amd_npcache(void)
+{
+	struct iommugrp_ctx *ctx = open_fixture("amd-qemu");
+	enum iommugrp_policy policy;
+	const char *source = NULL;
+
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), 0);
+	CHECK_INT(policy, IOMMUGRP_POLICY_DMA);
+	CHECK_STR(source, "ivhd0 amd-iommu/cap: NpCache, iommu=nopt");
+	iommugrp_unref(ctx);
+
+	ctx = open_fixture("btrfs-root"); /* an AMD host: no NpCache, the config's lazy default */
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), 0);
+	CHECK_INT(policy, IOMMUGRP_POLICY_DMA_FQ);
+	iommugrp_unref(ctx);
+}
+
 /* Outputs are untouched on failure (iommugrp.h): the boot policy failing to keep its source. */
 static void test_outputs_untouched_on_failure(void)
 {
@@ -479,6 +497,7 @@ int main(void)
 	RUN(test_sriov);
 	RUN(test_regions);
 	RUN(test_kernel_facts);
+	RUN(test_boot_policy_amd_npcache);
 	RUN(test_outputs_untouched_on_failure);
 	RUN(test_interrupted_untouched_on_failure);
 	RUN(test_old_kernel_without_type);
