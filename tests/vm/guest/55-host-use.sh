@@ -24,7 +24,7 @@ needed_everywhere() {
 	group=$(group_of "$bdf")
 	members=$(group_members "$group" | wc -l)
 	refused "$name-vfio-bind" 4 "$ere" vfio-bind "$target"
-	echo "# $name: $(iommugrp vfio-bind "$target" </dev/null 2>&1 | grep -m 1 'needed by the host')"
+	echo "# $name: $(echo "$OUT" | grep -m 1 'needed by the host')"
 	if [ "$members" -gt 1 ] && [ "$rules" = single-device ]; then
 		# 6.1 changes the type of single-device groups only: that refusal comes first.
 		refused "$name-set-policy-unbind" 4 "single-device groups" set-policy --unbind "$target" identity
@@ -68,6 +68,7 @@ idle net-default-route-gone-idle "$E1000E_BDF"
 # A port of a bridge with the default route: the other member of the group is refused too,
 # naming the port (the group goes whole).
 if need net-bridge CONFIG_BRIDGE bridge; then
+	bridge_made=1
 	ip link add br0 type bridge && ip link set "$a" master br0 && ip link set "$a" up &&
 		ip link set br0 up && ip route add default dev br0 ||
 		fail net-bridge-setup "could not make br0 over $a with the default route"
@@ -113,7 +114,8 @@ if need net-vlan CONFIG_VLAN_8021Q 8021q; then
 fi
 
 handed_over net-e1000e-free "$E1000E_BDF"
-handed_over net-e1000-group-free "$E1000_A_BDF"
+# The bridge's port, where there was a bridge (50-vfio hands that group over anyway).
+[ -n "${bridge_made:-}" ] && handed_over net-e1000-group-free "$E1000_A_BDF"
 
 # ---- storage: the NVMe disk ---------------------------------------------------------------
 if [ -z "$NVME_BDF" ]; then
@@ -138,8 +140,9 @@ else
 			--table "0 81920 linear /dev/${disk}p1 0" >/tmp/dm.out 2>&1 &&
 			mke2fs -q -F -t ext4 -E nodiscard /dev/mapper/vg0-root >>/tmp/dm.out 2>&1 &&
 			mount -t ext4 /dev/mapper/vg0-root /mnt/vmroot >>/tmp/dm.out 2>&1; then
-			dm=$(basename "$(readlink -f /dev/mapper/vg0-root)")
-			case $dm in dm-*) ;; *) dm=$(ls /sys/block/"${disk}p1"/holders) ;; esac
+			# dmsetup without udev makes /dev/mapper/vg0-root a node: the kernel's name is
+			# the partition's holder.
+			dm=$(ls "/sys/class/block/${disk}p1/holders")
 			needed_everywhere disk-dm-ext4 "$NVME_BDF" "$NVME_BDF" \
 				"it holds ${disk}p1, below $dm \(LVM vg0-root\), which is mounted on /mnt/vmroot"
 		else
