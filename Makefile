@@ -143,7 +143,7 @@ $(B)/tests/test-%: tests/unit/test-%.c tests/unit/unit.h $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIB_OBJS) $(DEP_LIBS_LIB) $(ALL_LDFLAGS)
 
 # test-stream holds cli/stream.c to libsmartcols' own output.
-$(B)/tests/test-stream: cli/stream.c cli/cli.h
+$(B)/tests/test-stream: cli/stream.c cli/json.c cli/cli.h
 $(B)/tests/test-stream: DEP_LIBS_LIB += $(DEP_LIBS_CLI)
 
 # --- tests -------------------------------------------------------------------
@@ -287,6 +287,7 @@ check-kernel-v1: all
 bench: all
 	$(RUN_ENV) tests/bench/run
 	$(RUN_ENV) tests/bench/boot
+	$(RUN_ENV) tests/bench/host-use
 
 demo:
 	tests/vm/demo

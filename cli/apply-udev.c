@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "apply.h"
+#include "../shared/cmdline.h"
 
 #define DEFAULT_DEADLINE_S 30.0
 #define DEFAULT_LOCK_TIMEOUT_S 10.0
@@ -133,7 +134,7 @@ static bool disabled_on_cmdline(struct iommugrp_ctx *ctx)
 		close(fd);
 	if (f && fgets(cmdline, sizeof(cmdline), f)) {
 		cmdline[strcspn(cmdline, "\n")] = '\0';
-		disabled = word_in_list(cmdline, "iommugrp.disable=1");
+		disabled = cmdline_has(cmdline, "iommugrp.disable", "1");
 	}
 	if (f)
 		fclose(f);

@@ -113,6 +113,9 @@ void columns_fill_line(struct libscols_line *line, const struct column_set *set,
 		       struct iommugrp_group *group, struct iommugrp_device *device);
 
 /* json.c: a small writer for the commands whose output is not one table. */
+typedef void json_put_fn(void *out, const char *data, size_t len);
+/* "STR", quoted and escaped (RFC 8259, as libsmartcols escapes), through EMIT. */
+void json_put_string(const char *str, json_put_fn *emit, void *out);
 struct json {
 	FILE *out;
 	int depth;

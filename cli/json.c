@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A small JSON writer for show and status, indented like libsmartcols' output. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -11,18 +12,63 @@ static void newline_indent(struct json *j)
 		fputs("   ", j->out);
 }
 
+/*
+ * The one JSON string writer (RFC 8259), for every JSON the tool prints: list's stream, show,
+ * status, why and the commands that change state. Escaped as libsmartcols escapes (list -J
+ * through a table prints the same bytes): '"' and '\\' after a backslash, \b \t \n \f \r by
+ * name, the other control bytes as \u00XX, everything else as it is. @emit gets the quotes, the
+ * runs of plain bytes in one piece each, and the escapes.
+ */
+void json_put_string(const char *str, json_put_fn *emit, void *out)
+{
+	const unsigned char *p = (const unsigned char *)str;
+
+	emit(out, "\"", 1);
+	while (*p) {
+		const unsigned char *run = p;
+		char esc[8] = "\\";
+
+		while (*p >= 0x20 && *p != '"' && *p != '\\')
+			p++;
+		emit(out, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		switch (*p) {
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		default:
+			if (*p < 0x20)
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			else
+				esc[1] = (char)*p; /* '"' or '\\' */
+		}
+		emit(out, esc, strlen(esc));
+		p++;
+	}
+	emit(out, "\"", 1);
+}
+
+static void put_file(void *out, const char *data, size_t len)
+{
+	fwrite(data, 1, len, out);
+}
+
 static void write_string(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	json_put_string(s, put_file, out);
 }
 
 /* Starts a member: separator, indentation, and the key inside objects. */

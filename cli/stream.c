@@ -47,50 +47,15 @@ static void put_indent(struct stream *s, int depth)
 		put(s, spaces, 3 * (size_t)(depth < 16 ? depth : 16));
 }
 
-/* A quoted JSON string, escaped as libsmartcols escapes it: runs of plain bytes in one copy. */
+static void put_any(void *s, const char *data, size_t len)
+{
+	put(s, data, len);
+}
+
+/* A quoted JSON string, escaped by the tool's one escaper (json.c). */
 static void put_json_string(struct stream *s, const char *str)
 {
-	const unsigned char *p = (const unsigned char *)str;
-
-	put(s, "\"", 1);
-	while (*p) {
-		const unsigned char *run = p;
-		char esc[8];
-
-		while (*p >= 0x20 && *p != '"' && *p != '\\')
-			p++;
-		put(s, (const char *)run, (size_t)(p - run));
-		if (!*p)
-			break;
-		switch (*p) {
-		case '"':
-		case '\\':
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			esc[2] = '\0';
-			break;
-		case '\b':
-			strcpy(esc, "\\b");
-			break;
-		case '\t':
-			strcpy(esc, "\\t");
-			break;
-		case '\n':
-			strcpy(esc, "\\n");
-			break;
-		case '\f':
-			strcpy(esc, "\\f");
-			break;
-		case '\r':
-			strcpy(esc, "\\r");
-			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-		}
-		put_str(s, esc);
-		p++;
-	}
-	put(s, "\"", 1);
+	json_put_string(str, put_any, s);
 }
 
 /* raw mode: blanks, backslashes and what the locale cannot print become \xHH. */

@@ -168,54 +168,17 @@ EXPORT int iommugrp_boot_id(struct iommugrp_ctx *ctx, char **ret_boot_id)
 	return journal_boot_id(ctx, ret_boot_id);
 }
 
-static int write_all(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * A temporary file made with O_EXCL (never an existing file or link), then
- * rename. @durable: fsync the file and the directory too (/etc); the boot
- * state lives in /run, a tmpfs, where fsync buys nothing and costs a pass of
- * 100 groups a few hundred system calls.
+ * Written aside and renamed (file_write_atomic). The temporary file carries the pid: boot
+ * passes of several devices write at once. @durable: /etc; the boot state lives in /run, a
+ * tmpfs, where fsync buys nothing and costs a pass of 100 groups a few hundred system calls.
  */
 static int write_atomic(int dirfd, const char *name, const char *text, mode_t mode, bool durable)
 {
 	char tmp[300];
-	int fd, r;
 
 	snprintf(tmp, sizeof(tmp), ".%.200s.%d.tmp", name, getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text);
-	if (r == 0 && fchmod(fd, mode) < 0)
-		r = -errno;
-	if (r == 0 && durable && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(dirfd, tmp, 0);
-	else if (durable)
-		fsync(dirfd);
-	return r;
+	return file_write_atomic(dirfd, name, tmp, text, mode, durable);
 }
 
 static bool is_state_name(const char *name)

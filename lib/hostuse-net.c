@@ -21,6 +21,21 @@ static char *next_line(char *line)
 	return newline ? newline + 1 : NULL;
 }
 
+/*
+ * Ends the line at LINE (its newline becomes a NUL) and returns the next one,
+ * or NULL: sscanf measures the whole string it is given, so a line must not
+ * run on to the end of a file of thousands.
+ */
+static char *cut_line(char *line)
+{
+	char *newline = strchr(line, '\n');
+
+	if (!newline)
+		return NULL;
+	*newline = '\0';
+	return newline + 1;
+}
+
 static void add_route(struct host_use *hu, const struct route *route)
 {
 	struct route *bigger = reallocarray(hu->routes, hu->n_routes + 1, sizeof(*bigger));
@@ -49,11 +64,12 @@ static unsigned int mask_length(uint32_t mask_raw)
 /* /proc/net/route (IPv4, the main table): "eth0 00000000 0102A8C0 0003 0 0 0 00000000 ...". */
 static void parse_ipv4_routes(struct host_use *hu, char *text)
 {
-	for (char *line = next_line(text); line && *line; line = next_line(line)) {
+	for (char *line = cut_line(text), *next; line && *line; line = next) {
 		struct route r = { .family = AF_INET };
 		unsigned int dst, flags, mask;
 		char dst_text[INET_ADDRSTRLEN];
 
+		next = cut_line(line);
 		if (sscanf(line, "%31s %x %*x %x %*d %*d %*d %x", r.ifname, &dst, &flags, &mask) !=
 			    4 ||
 		    !(flags & 0x1) || (flags & 0x200)) /* RTF_UP, not RTF_REJECT */
@@ -70,12 +86,24 @@ static void parse_ipv4_routes(struct host_use *hu, char *text)
 	}
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
+}
+
+/* Two hex digits a byte, as the kernel prints them; anything else as sscanf's %2x reads it. */
 static int parse_hex_bytes(const char *hex, uint8_t *out, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		int high = hex_digit(hex[2 * i]), low = high < 0 ? -1 : hex_digit(hex[2 * i + 1]);
 		unsigned int byte;
 
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+		if (low >= 0)
+			byte = (unsigned int)(high * 16 + low);
+		else if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
 			return -EINVAL;
 		out[i] = (uint8_t)byte;
 	}
@@ -91,11 +119,12 @@ static bool ipv6_says_nothing(const uint8_t *dst)
 /* /proc/net/ipv6_route, every table: "dst plen src slen nexthop metric ref use flags dev". */
 static void parse_ipv6_routes(struct host_use *hu, char *text)
 {
-	for (char *line = text; line && *line; line = next_line(line)) {
+	for (char *line = text, *next; line && *line; line = next) {
 		struct route r = { .family = AF_INET6 };
 		char dst[33], dst_text[INET6_ADDRSTRLEN];
 		unsigned int flags;
 
+		next = cut_line(line);
 		if (sscanf(line, "%32s %x %*s %*s %*s %*s %*s %*s %x %31s", dst, &r.plen, &flags,
 			   r.ifname) != 4 ||
 		    strlen(dst) != 32 || parse_hex_bytes(dst, r.dst, 16) < 0 || !(flags & 0x1) ||
@@ -115,11 +144,12 @@ static void parse_ipv6_routes(struct host_use *hu, char *text)
 /* /proc/net/if_inet6: "address index plen scope flags name"; scope 0 global, 0x40 site. */
 static void parse_ipv6_addresses(struct host_use *hu, char *text)
 {
-	for (char *line = text; line && *line; line = next_line(line)) {
+	for (char *line = text, *next; line && *line; line = next) {
 		char hex[33], name[32], address[INET6_ADDRSTRLEN];
 		unsigned int idx, plen, scope, flags;
 		uint8_t bytes[16];
 
+		next = cut_line(line);
 		if (sscanf(line, "%32s %x %x %x %x %31s", hex, &idx, &plen, &scope, &flags, name) !=
 			    6 ||
 		    (scope != 0x00 && scope != 0x40) || parse_hex_bytes(hex, bytes, 16) < 0)
@@ -235,21 +265,22 @@ static const char *tail_of(const struct host_need *need)
 static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
 		       int depth);
 
+/* *RELATION: what UPPER is to its lowers, read once for all of them (NULL until then). */
 static void add_lower(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
-		      const char *lower, int depth)
+		      char **relation, const char *lower, int depth)
 {
 	const struct host_need *up = host_need_find(&hu->ifaces, upper);
-	char *relation, *why;
+	char *why;
 	int strength;
 
 	if (!up || host_need_find(&hu->ifaces, lower))
 		return;
-	relation = relation_to(ctx, upper);
+	if (!*relation)
+		*relation = relation_to(ctx, upper);
 	strength = up->strength;
-	why = relation ? strdup_printf("its interface %s is %s, which %s", lower, relation,
-				       tail_of(up))
-		       : NULL;
-	free(relation);
+	why = *relation ? strdup_printf("its interface %s is %s, which %s", lower, *relation,
+					tail_of(up))
+			: NULL;
 	if (host_need_add(hu, &hu->ifaces, lower, why, strength))
 		add_lowers(ctx, hu, lower, depth + 1);
 }
@@ -258,7 +289,7 @@ static void add_lower(const struct iommugrp_ctx *ctx, struct host_use *hu, const
 static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, const char *upper,
 		       int depth)
 {
-	char *dir = strdup_printf("sys/class/net/%s", upper), **names = NULL;
+	char *dir = strdup_printf("sys/class/net/%s", upper), **names = NULL, *relation = NULL;
 	size_t count = 0;
 	int r = dir ? sysfs_list_dir(ctx, dir, &names, &count) : -ENOMEM;
 
@@ -271,7 +302,8 @@ static void add_lowers(const struct iommugrp_ctx *ctx, struct host_use *hu, cons
 					       upper, dir, strerror(-r)));
 	for (size_t i = 0; r == 0 && i < count; i++)
 		if (depth < 8 && strncmp(names[i], "lower_", 6) == 0)
-			add_lower(ctx, hu, upper, names[i] + 6, depth);
+			add_lower(ctx, hu, upper, &relation, names[i] + 6, depth);
+	free(relation);
 	strv_free(names, count);
 	free(dir);
 }
@@ -286,8 +318,10 @@ static int by_strength(const void *a, const void *b)
 
 static void add_anchors_and_below(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
-	if (hu->anchors.count > 1)
+	if (hu->anchors.count > 1) {
 		qsort(hu->anchors.items, hu->anchors.count, sizeof(*hu->anchors.items), by_strength);
+		host_needs_reordered(&hu->anchors);
+	}
 	for (size_t i = 0; i < hu->anchors.count; i++) {
 		const struct host_need *a = &hu->anchors.items[i];
 
@@ -302,12 +336,15 @@ static void add_anchors_and_below(const struct iommugrp_ctx *ctx, struct host_us
 
 static void resolve_paths(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
+	struct link_dir net = { "sys/class/net", -1, false };
+
 	for (size_t i = 0; i < hu->ifaces.count; i++) {
 		struct host_need *n = &hu->ifaces.items[i];
 
-		if (sysfs_link_target(ctx, "sys/class/net", n->name, &n->path) == -ENOMEM)
+		if (host_use_link_target(ctx, &net, n->name, &n->path) == -ENOMEM)
 			hu->out_of_memory = true;
 	}
+	link_dir_close(&net);
 }
 
 void host_use_read_network(const struct iommugrp_ctx *ctx, struct host_use *hu)

@@ -23,6 +23,18 @@ struct zfs_member {
 	char *name, *pool;
 };
 
+/* A dm device by its dm/name, in sys/class/block's order. */
+struct dm_name {
+	char *name, *dm;
+};
+
+/* A mounted btrfs: sys/fs/btrfs/FSID/devices, NULL when it cannot be listed. */
+struct btrfs_fs {
+	char **members;
+	size_t n_members;
+	bool listed;
+};
+
 struct storage {
 	const struct iommugrp_ctx *ctx;
 	struct host_use *hu;
@@ -31,6 +43,15 @@ struct storage {
 	struct zfs_member *zfs;
 	size_t n_zfs;
 	int zfs_read; /* 0 not yet, 1 read, -errno */
+	/* Read once, on first need: a lookup per mount or swap would read them all each time. */
+	struct dm_name *dm_names;
+	size_t n_dm_names;
+	int dm_names_read; /* 0 not yet, 1 read, -errno: sys/class/block cannot be listed */
+	struct btrfs_fs *btrfs;
+	char **btrfs_fsids;
+	size_t n_btrfs;
+	int btrfs_read; /* 0 not yet, 1 read, -errno: sys/fs/btrfs cannot be listed */
+	struct link_dir class_block, dev_block;
 };
 
 #define MAX_DEPTH 12
@@ -127,29 +148,57 @@ static bool block_exists(const struct storage *st, const char *name)
 	return exists;
 }
 
-/* The dm device named NAME (/dev/mapper/NAME), by its dm/name. */
-static char *dm_by_name(const struct storage *st, const char *name)
+/* Every dm device's dm/name, once (one that cannot be read names nothing, as before). */
+static void read_dm_names(struct storage *st)
 {
-	char **names = NULL, *found = NULL;
+	char **names = NULL;
 	size_t count = 0;
 
-	if (sysfs_list_dir(st->ctx, "sys/class/block", &names, &count) < 0)
-		return NULL;
-	for (size_t i = 0; i < count && !found; i++) {
-		char *dir = strdup_printf("sys/class/block/%s", names[i]), *dm = NULL;
+	st->dm_names_read = sysfs_list_dir(st->ctx, "sys/class/block", &names, &count);
+	if (st->dm_names_read == 0)
+		st->dm_names_read = 1;
+	for (size_t i = 0; st->dm_names_read > 0 && i < count; i++) {
+		char *dir, *dm = NULL, *copy;
+		struct dm_name *bigger;
 
-		if (dir && strncmp(names[i], "dm-", 3) == 0 &&
-		    sysfs_read_attr(st->ctx, dir, "dm/name", &dm) >= 0 && strcmp(dm, name) == 0)
-			found = strdup(names[i]);
-		free(dm);
+		if (strncmp(names[i], "dm-", 3) != 0)
+			continue;
+		dir = strdup_printf("sys/class/block/%s", names[i]);
+		if (!dir || sysfs_read_attr(st->ctx, dir, "dm/name", &dm) < 0) {
+			st->hu->out_of_memory = st->hu->out_of_memory || !dir;
+			free(dir);
+			free(dm);
+			continue;
+		}
 		free(dir);
+		copy = strdup(names[i]);
+		bigger = copy ? reallocarray(st->dm_names, st->n_dm_names + 1, sizeof(*bigger))
+			      : NULL;
+		if (!bigger) {
+			st->hu->out_of_memory = true;
+			free(copy);
+			free(dm);
+			continue;
+		}
+		st->dm_names = bigger;
+		st->dm_names[st->n_dm_names++] = (struct dm_name){ dm, copy };
 	}
 	strv_free(names, count);
-	return found;
+}
+
+/* The dm device named NAME (/dev/mapper/NAME), by its dm/name. */
+static char *dm_by_name(struct storage *st, const char *name)
+{
+	if (!st->dm_names_read)
+		read_dm_names(st);
+	for (size_t i = 0; i < st->n_dm_names; i++)
+		if (strcmp(st->dm_names[i].name, name) == 0)
+			return strdup(st->dm_names[i].dm);
+	return NULL;
 }
 
 /* A device path as mountinfo or swaps gives it (/dev/sda1, /dev/mapper/x, a /dev link). */
-static char *block_of_dev_path(const struct storage *st, const char *path)
+static char *block_of_dev_path(struct storage *st, const char *path)
 {
 	char target[4096];
 	const char *rest = strncmp(path, "/dev/", 5) == 0 ? path + 5 : NULL;
@@ -173,12 +222,12 @@ static char *block_of_dev_path(const struct storage *st, const char *path)
 	return NULL;
 }
 
-static char *block_of_number(const struct storage *st, unsigned int major, unsigned int minor)
+static char *block_of_number(struct storage *st, unsigned int major, unsigned int minor)
 {
 	char link[32], *name = NULL;
 
 	snprintf(link, sizeof(link), "%u:%u", major, minor);
-	return sysfs_link_basename(st->ctx, "sys/dev/block", link, &name) == 0 ? name : NULL;
+	return host_use_link_basename(st->ctx, &st->dev_block, link, &name) == 0 ? name : NULL;
 }
 
 /* "dm-1 (LVM vg0-root)", "md0 (raid1)": what a stacked device is. */
@@ -367,7 +416,7 @@ static void walk_block(struct storage *st, const char *name, const char *suffix,
 	    !host_need_add(st->hu, &st->hu->blocks, name,
 			   strdup_printf("it holds %s%s", name, suffix), 0))
 		return;
-	r = sysfs_link_target(st->ctx, "sys/class/block", name, &path);
+	r = host_use_link_target(st->ctx, &st->class_block, name, &path);
 	if (r < 0) {
 		unknown(st, strdup_printf("%s, which the host uses, is not in /sys/class/block "
 					  "(%s)",
@@ -452,37 +501,58 @@ static void walk_zfs(struct storage *st, const struct mount *m, const char *suff
 	free(pool);
 }
 
+/* Every btrfs's members, once: sys/fs/btrfs/FSID/devices for each FSID. */
+static void read_btrfs(struct storage *st)
+{
+	st->btrfs_read = sysfs_list_dir(st->ctx, "sys/fs/btrfs", &st->btrfs_fsids, &st->n_btrfs);
+	if (st->btrfs_read < 0)
+		return;
+	st->btrfs_read = 1;
+	st->btrfs = calloc(st->n_btrfs ? st->n_btrfs : 1, sizeof(*st->btrfs));
+	if (!st->btrfs) {
+		st->hu->out_of_memory = true;
+		return;
+	}
+	for (size_t i = 0; i < st->n_btrfs; i++) {
+		char *dir = strdup_printf("sys/fs/btrfs/%s/devices", st->btrfs_fsids[i]);
+
+		st->btrfs[i].listed = dir && sysfs_list_dir(st->ctx, dir, &st->btrfs[i].members,
+							    &st->btrfs[i].n_members) == 0;
+		free(dir);
+	}
+}
+
+/* The members of the btrfs that SOURCE is a member of (the first such FSID), or NULL. */
+static const struct btrfs_fs *btrfs_of(const struct storage *st, const char *source)
+{
+	for (size_t i = 0; st->btrfs && i < st->n_btrfs; i++)
+		for (size_t k = 0; st->btrfs[i].listed && k < st->btrfs[i].n_members; k++)
+			if (strcmp(st->btrfs[i].members[k], source) == 0)
+				return &st->btrfs[i];
+	return NULL;
+}
+
 /* A btrfs filesystem spans every device in /sys/fs/btrfs/FSID/devices; the source names one. */
 static void walk_btrfs(struct storage *st, const struct mount *m, const char *suffix, int depth)
 {
-	char *source = block_of_dev_path(st, m->source), **fsids = NULL, **members = NULL;
-	size_t n_fsids = 0, n_members = 0;
-	int r = source ? sysfs_list_dir(st->ctx, "sys/fs/btrfs", &fsids, &n_fsids) : -ENODEV;
+	char *source = block_of_dev_path(st, m->source);
+	const struct btrfs_fs *fs = NULL;
+	int r = -ENODEV;
 
-	for (size_t i = 0; r == 0 && i < n_fsids && !members; i++) {
-		char *dir = strdup_printf("sys/fs/btrfs/%s/devices", fsids[i]);
-
-		if (dir && sysfs_list_dir(st->ctx, dir, &members, &n_members) == 0) {
-			bool has = false;
-
-			for (size_t k = 0; k < n_members; k++)
-				has = has || strcmp(members[k], source) == 0;
-			if (!has) {
-				strv_free(members, n_members);
-				members = NULL;
-				n_members = 0;
-			}
-		}
-		free(dir);
+	if (source) {
+		if (!st->btrfs_read)
+			read_btrfs(st);
+		r = st->btrfs_read < 0 ? st->btrfs_read : 0;
+		fs = btrfs_of(st, source);
 	}
 	if (source)
 		walk_block(st, source, suffix, depth + 1);
-	if (members) {
+	if (fs) {
 		char *why =
 			strdup_printf(", a member of the btrfs filesystem on %s%s", source, suffix);
 
-		for (size_t k = 0; why && k < n_members; k++)
-			walk_block(st, members[k], why, depth + 1);
+		for (size_t k = 0; why && k < fs->n_members; k++)
+			walk_block(st, fs->members[k], why, depth + 1);
 		free(why);
 	} else
 		unknown(st, strdup_printf("the devices of the btrfs filesystem on %s (%s) cannot "
@@ -491,8 +561,6 @@ static void walk_btrfs(struct storage *st, const struct mount *m, const char *su
 					  r == -ENODEV ? "its source is no block device"
 					  : r < 0      ? strerror(-r)
 						       : ""));
-	strv_free(members, n_members);
-	strv_free(fsids, n_fsids);
 	free(source);
 }
 
@@ -607,7 +675,10 @@ static void read_or_unknown(struct storage *st, const char *path, bool optional,
 
 void host_use_read_storage(const struct iommugrp_ctx *ctx, struct host_use *hu)
 {
-	struct storage st = { .ctx = ctx, .hu = hu };
+	struct storage st = { .ctx = ctx,
+			      .hu = hu,
+			      .class_block = { "sys/class/block", -1, false },
+			      .dev_block = { "sys/dev/block", -1, false } };
 	char *mountinfo = NULL, *swaps = NULL;
 
 	read_or_unknown(&st, "proc/self/mountinfo", false, &mountinfo);
@@ -623,6 +694,17 @@ void host_use_read_storage(const struct iommugrp_ctx *ctx, struct host_use *hu)
 		free(st.zfs[i].pool);
 	}
 	free(st.zfs);
+	for (size_t i = 0; i < st.n_dm_names; i++) {
+		free(st.dm_names[i].name);
+		free(st.dm_names[i].dm);
+	}
+	free(st.dm_names);
+	link_dir_close(&st.class_block);
+	link_dir_close(&st.dev_block);
+	for (size_t i = 0; st.btrfs && i < st.n_btrfs; i++)
+		strv_free(st.btrfs[i].members, st.btrfs[i].n_members);
+	free(st.btrfs);
+	strv_free(st.btrfs_fsids, st.n_btrfs);
 	free(st.mounts);
 	free(mountinfo);
 	free(swaps);

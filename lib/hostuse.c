@@ -9,14 +9,66 @@
  * source that cannot be read makes every device of its kind count as needed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "change.h"
 #include "hostuse.h"
 
 static const char out_of_memory_why[] = "iommugrp ran out of memory while finding what the host "
 					"uses, so it cannot tell";
+
+/* FNV-1a: names are short, a few thousand at most. */
+static size_t name_hash(const char *name)
+{
+	size_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static void index_insert(struct host_needs *set, size_t item)
+{
+	size_t mask = set->by_name_size - 1, slot = name_hash(set->items[item].name) & mask;
+
+	while (set->by_name[slot])
+		slot = (slot + 1) & mask;
+	set->by_name[slot] = item + 1;
+}
+
+/*
+ * Keeps the index at most half full; when it cannot grow, it is dropped and
+ * lookups scan the items (slower, the same answers), so no memory is needed
+ * for a right answer.
+ */
+static void index_add(struct host_needs *set, size_t item)
+{
+	if (set->count * 2 > set->by_name_size) {
+		size_t size = set->by_name_size ? set->by_name_size * 2 : 64;
+		size_t *bigger = calloc(size, sizeof(*bigger));
+
+		free(set->by_name);
+		set->by_name = bigger;
+		set->by_name_size = bigger ? size : 0;
+		for (size_t i = 0; bigger && i < item; i++)
+			index_insert(set, i);
+	}
+	if (set->by_name)
+		index_insert(set, item);
+}
+
+void host_needs_reordered(struct host_needs *set)
+{
+	free(set->by_name);
+	set->by_name = NULL;
+	set->by_name_size = 0;
+	for (size_t i = 0; i < set->count; i++)
+		index_add(set, i);
+}
 
 bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name, char *why,
 		   int strength)
@@ -48,15 +100,80 @@ bool host_need_add(struct host_use *hu, struct host_needs *set, const char *name
 		return false;
 	}
 	set->items[set->count++] = (struct host_need){ copy, NULL, why, strength };
+	index_add(set, set->count - 1);
 	return true;
 }
 
+/* The first item of that name: the index holds the first, as a scan finds it. */
 const struct host_need *host_need_find(const struct host_needs *set, const char *name)
 {
+	if (set->by_name) {
+		size_t mask = set->by_name_size - 1;
+
+		for (size_t slot = name_hash(name) & mask; set->by_name[slot];
+		     slot = (slot + 1) & mask)
+			if (strcmp(set->items[set->by_name[slot] - 1].name, name) == 0)
+				return &set->items[set->by_name[slot] - 1];
+		return NULL;
+	}
 	for (size_t i = 0; i < set->count; i++)
 		if (strcmp(set->items[i].name, name) == 0)
 			return &set->items[i];
 	return NULL;
+}
+
+/*
+ * The directory opened inside the sysroot once, a link in it read with
+ * readlinkat (the link's directories are resolved inside the sysroot, the link
+ * itself is not followed, as in root_readlink). Anything that is not a plain
+ * name, and any error, is -EAGAIN: the caller asks sysfs.c, whose errors are
+ * the ones to keep.
+ */
+static int read_link_in(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			char *buf, size_t size)
+{
+	ssize_t n = -1;
+
+	if (!ld->tried) {
+		ld->tried = true;
+		ld->fd = root_open(ctx, ld->dir, O_PATH | O_DIRECTORY, 0);
+	}
+	if (ld->fd >= 0 && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+	    strcmp(name, "..") != 0)
+		n = readlinkat(ld->fd, name, buf, size - 1);
+	if (n < 0)
+		return -EAGAIN;
+	buf[n] = '\0';
+	return 0;
+}
+
+int host_use_link_target(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			 char **ret_path)
+{
+	char target[PATH_MAX];
+
+	if (read_link_in(ctx, ld, name, target, sizeof(target)) < 0)
+		return sysfs_link_target(ctx, ld->dir, name, ret_path);
+	return path_resolve_link(ld->dir, target, ret_path);
+}
+
+int host_use_link_basename(const struct iommugrp_ctx *ctx, struct link_dir *ld, const char *name,
+			   char **ret_name)
+{
+	char target[PATH_MAX], *slash;
+
+	if (read_link_in(ctx, ld, name, target, sizeof(target)) < 0)
+		return sysfs_link_basename(ctx, ld->dir, name, ret_name);
+	slash = strrchr(target, '/');
+	*ret_name = strdup(slash ? slash + 1 : target);
+	return *ret_name ? 0 : -ENOMEM;
+}
+
+void link_dir_close(struct link_dir *ld)
+{
+	if (ld->fd >= 0)
+		close(ld->fd);
+	ld->fd = -1;
 }
 
 void host_use_unknown(struct host_use *hu, char **slot, char *why)
@@ -93,6 +210,7 @@ static void needs_free(struct host_needs *set)
 		free(set->items[i].why);
 	}
 	free(set->items);
+	free(set->by_name);
 }
 
 void host_use_free(struct iommugrp_ctx *ctx)
@@ -110,23 +228,52 @@ void host_use_free(struct iommugrp_ctx *ctx)
 	}
 	free(hu->targets);
 	free(hu->routes);
+	free(hu->blocks_by_path);
+	free(hu->ifaces_by_path);
 	free(hu->net_unknown);
 	free(hu->storage_unknown);
 	free(hu);
 	ctx->host_use = NULL;
 }
 
+static int by_path(const void *a, const void *b)
+{
+	const struct need_path *x = a, *y = b;
+	int r = strcmp(x->path, y->path);
+
+	return r != 0 ? r : (x->item > y->item) - (x->item < y->item);
+}
+
+/* The set's items that have a path, sorted by it (NULL when out of memory: then a scan). */
+static struct need_path *sort_paths(const struct host_needs *set, size_t *ret_count)
+{
+	struct need_path *sorted = calloc(set->count ? set->count : 1, sizeof(*sorted));
+	size_t n = 0;
+
+	for (size_t i = 0; sorted && i < set->count; i++)
+		if (set->items[i].path)
+			sorted[n++] = (struct need_path){ set->items[i].path, i };
+	if (n > 1)
+		qsort(sorted, n, sizeof(*sorted), by_path);
+	*ret_count = n;
+	return sorted;
+}
+
 /* Storage first: the servers of network storage become reasons for interfaces. */
 static struct host_use *host_use_get(struct iommugrp_ctx *ctx)
 {
-	if (!ctx->host_use) {
-		ctx->host_use = calloc(1, sizeof(*ctx->host_use));
-		if (!ctx->host_use)
+	struct host_use *hu = ctx->host_use;
+
+	if (!hu) {
+		hu = ctx->host_use = calloc(1, sizeof(*ctx->host_use));
+		if (!hu)
 			return NULL;
-		host_use_read_storage(ctx, ctx->host_use);
-		host_use_read_network(ctx, ctx->host_use);
+		host_use_read_storage(ctx, hu);
+		host_use_read_network(ctx, hu);
+		hu->blocks_by_path = sort_paths(&hu->blocks, &hu->n_blocks_by_path);
+		hu->ifaces_by_path = sort_paths(&hu->ifaces, &hu->n_ifaces_by_path);
 	}
-	return ctx->host_use;
+	return hu;
 }
 
 /* A PCI function below a bridge: a device of its own, judged on its own. */
@@ -163,12 +310,41 @@ static bool below_device(const char *path, const char *devpath)
 	return true;
 }
 
-static const char *needed_below(const struct host_needs *set, const char *devpath)
+/* PATH against DEVPATH + "/": <0, 0 (PATH starts with it), >0, as strcmp would order them. */
+static int against_dir(const char *path, const char *devpath, size_t len)
 {
-	for (size_t i = 0; i < set->count; i++)
-		if (below_device(set->items[i].path, devpath))
-			return set->items[i].why;
-	return NULL;
+	int r = strncmp(path, devpath, len);
+
+	return r != 0 ? r : (int)(unsigned char)path[len] - '/';
+}
+
+/*
+ * The first need of the set (in its order) below the device: among the sorted
+ * paths, those below DEVPATH + "/" are one run, found by bisection.
+ */
+static const char *needed_below(const struct host_needs *set, const struct need_path *sorted,
+				size_t n, const char *devpath)
+{
+	size_t len = strlen(devpath), lo = 0, hi = n, best = SIZE_MAX;
+
+	if (!sorted) {
+		for (size_t i = 0; i < set->count; i++)
+			if (below_device(set->items[i].path, devpath))
+				return set->items[i].why;
+		return NULL;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (against_dir(sorted[mid].path, devpath, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < n && against_dir(sorted[i].path, devpath, len) == 0; i++)
+		if (sorted[i].item < best && below_device(sorted[i].path, devpath))
+			best = sorted[i].item;
+	return best != SIZE_MAX ? set->items[best].why : NULL;
 }
 
 /* Whether the device has an entry in a subdirectory that would hold what is unknown. */
@@ -263,9 +439,10 @@ static int find_host_use(struct iommugrp_device *device, char **ret_why)
 	*ret_why = NULL;
 	if (!hu || hu->out_of_memory)
 		return -ENOMEM;
-	why = needed_below(&hu->blocks, device->syspath);
+	why = needed_below(&hu->blocks, hu->blocks_by_path, hu->n_blocks_by_path, device->syspath);
 	if (!why)
-		why = needed_below(&hu->ifaces, device->syspath);
+		why = needed_below(&hu->ifaces, hu->ifaces_by_path, hu->n_ifaces_by_path,
+				   device->syspath);
 	if (why)
 		return reason(strdup(why), ret_why);
 	r = unknown_use(ctx, hu, device->syspath, ret_why);

@@ -162,6 +162,9 @@ ssize_t root_readlink(const struct iommugrp_ctx *ctx, const char *path, char *bu
 /* Opens the directory PATH (O_RDONLY), making each missing level with MODE; a level that is a
  * symlink is refused (-ELOOP or -ENOTDIR), never followed. */
 int root_make_dirs(const struct iommugrp_ctx *ctx, const char *path, mode_t mode);
+/* TEXT to TMP in the directory DIRFD, renamed over NAME (fsynced when DURABLE): -errno. */
+int file_write_atomic(int dirfd, const char *name, const char *tmp, const char *text, mode_t mode,
+		      bool durable);
 
 /* sysfs.c: all paths are relative to the sysroot, without a leading '/'. */
 int sysfs_read(const struct iommugrp_ctx *ctx, const char *path, char **ret_value);
@@ -247,6 +250,9 @@ void users_forget_scan(struct iommugrp_ctx *ctx);
 
 /* vfio-files.c */
 void vfio_files_free(struct iommugrp_group *group);
+/* The group's VFIO files, as iommugrp_group_get_vfio_files names them; PRESENT: those in /dev. */
+int vfio_files_list(struct iommugrp_group *group, bool present, char ***ret_files,
+		    size_t *ret_count);
 
 /* hwdb.c */
 void hwdb_lookup_names(struct iommugrp_device *device);

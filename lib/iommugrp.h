@@ -4,7 +4,8 @@
  *
  * One context (struct iommugrp_ctx) per sysroot. Groups and devices hang
  * off the context, are reference counted and opaque. Functions that can fail
- * return a negative errno and fill their out-parameter (named ret_*) last.
+ * return a negative errno and fill their out-parameters (named ret_*) last,
+ * only on success: a failure leaves them as they were.
  * The library never prints and never exits: it logs through a callback.
  */
 #ifndef IOMMUGRP_H
@@ -409,7 +410,8 @@ int iommugrp_group_get_user(struct iommugrp_group *group, unsigned int index, un
 
 /*
  * The device files that give userspace this group's DMA, as paths on the
- * system read (not below the sysroot): "/dev/vfio/N" first, then each member's
+ * system read (not below the sysroot): "/dev/vfio/N" first ("/dev/vfio/noiommu-N"
+ * for a group named "vfio-noiommu"), then each member's
  * "/dev/vfio/devices/vfioX" where the kernel has VFIO cdevs (6.6+,
  * CONFIG_VFIO_DEVICE_CDEV). Read anew on every call: they appear once the
  * members are on a VFIO driver. @ret_files is borrowed until the next call.
@@ -1241,7 +1243,7 @@ int iommugrp_pci_get_acs(const struct iommugrp_pci *pci, uint16_t *ret_cap, uint
 /*
  * Whether the kernel's pci_acs_enabled(IOMMUGRP_ACS_REQUIRED) holds for it.
  * @ret_quirk: the drivers/pci/quirks.c function deciding it, or NULL when
- * the capability decides.
+ * the capability decides; set with -ENODATA too (a quirk decides, its result unseen).
  * Returns: 1 yes, 0 no, -ENODATA not known (unreadable, or a quirk's result
  * sysfs does not show).
  * Since: 0.2

@@ -332,22 +332,6 @@ static void dir_problem(const struct iommugrp_ctx *ctx, int error, const char *r
 		reason ? reason : strerror(-error));
 }
 
-static int write_file_synced(int dirfd, const char *name, const char *text)
-{
-	size_t len = strlen(text);
-	int fd, r = 0;
-
-	/* Never through a planted link, never into a file someone else opened. */
-	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	return r;
-}
-
 /* Written under the group's lock: a .tmp there is one a killed process left, removed first. */
 int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct journal *j)
 {
@@ -364,14 +348,8 @@ int journal_write(const struct iommugrp_ctx *ctx, const char *path, const struct
 	r = journal_format(j, &text);
 	if (r == 0 && asprintf(&tmp, "%s.tmp", name) < 0)
 		r = -ENOMEM;
-	if (r == 0 && unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
-		r = -errno;
 	if (r == 0)
-		r = write_file_synced(dirfd, tmp, text);
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r == 0)
-		fsync(dirfd);
+		r = file_write_atomic(dirfd, name, tmp, text, 0600, true);
 	if (r < 0)
 		log_err(ctx, "cannot write the journal /%s: %s", path, strerror(-r));
 	close(dirfd);

@@ -162,30 +162,37 @@ static void read_boot_settings(struct iommugrp_ctx *ctx, struct boot_setting *se
 	}
 }
 
+/* The context keeps the source the last answer borrowed; a failure leaves it as it was. */
 static int set_source(struct iommugrp_ctx *ctx, const char *a, const char *b)
 {
-	free(ctx->boot_policy_source);
+	char *source;
+
 	if (b && strcmp(a, b) != 0) {
-		if (asprintf(&ctx->boot_policy_source, "%s, %s", a, b) < 0)
-			ctx->boot_policy_source = NULL;
+		if (asprintf(&source, "%s, %s", a, b) < 0)
+			source = NULL;
 	} else {
-		ctx->boot_policy_source = strdup(a);
+		source = strdup(a);
 	}
-	return ctx->boot_policy_source ? 0 : -ENOMEM;
+	if (!source)
+		return -ENOMEM;
+	free(ctx->boot_policy_source);
+	ctx->boot_policy_source = source;
+	return 0;
 }
 
 EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
 					   enum iommugrp_policy *ret_policy, const char **ret_source)
 {
 	struct boot_setting s = { .passthrough = -1, .strict = -1 };
+	enum iommugrp_policy policy;
 	int r;
 
 	read_boot_settings(ctx, &s);
 	if (s.passthrough == 1) {
-		*ret_policy = IOMMUGRP_POLICY_IDENTITY;
+		policy = IOMMUGRP_POLICY_IDENTITY;
 		r = set_source(ctx, s.passthrough_source, NULL);
 	} else if (s.strict >= 0) {
-		*ret_policy = s.strict ? IOMMUGRP_POLICY_DMA : IOMMUGRP_POLICY_DMA_FQ;
+		policy = s.strict ? IOMMUGRP_POLICY_DMA : IOMMUGRP_POLICY_DMA_FQ;
 		r = set_source(ctx, s.strict_source,
 			       s.passthrough == 0 ? s.passthrough_source : NULL);
 	} else {
@@ -193,6 +200,7 @@ EXPORT int iommugrp_kernel_get_boot_policy(struct iommugrp_ctx *ctx,
 	}
 	if (r < 0)
 		return r;
+	*ret_policy = policy;
 	*ret_source = ctx->boot_policy_source;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "../shared/cmdline.h"
 
 char *path_join(const char *dir, const char *name)
 {
@@ -388,22 +389,16 @@ static void apply_cmdline_token(const char *tok, struct boot_setting *s)
 /* Later parameters override earlier ones, as the kernel applies them in order. */
 void parse_boot_cmdline(const char *cmdline, struct boot_setting *setting)
 {
-	const char *p = cmdline;
+	struct cmdline_param param;
 
-	while (*p) {
-		size_t n;
+	for (const char *p = cmdline; cmdline_next(&p, &param);) {
 		char tok[256];
 
-		p += strspn(p, " \t\n");
-		n = strcspn(p, " \t\n");
-		if (n == 0)
-			break;
-		if (n < sizeof(tok)) {
-			memcpy(tok, p, n);
-			tok[n] = '\0';
+		if (param.len < sizeof(tok)) {
+			memcpy(tok, param.word, param.len);
+			tok[param.len] = '\0';
 			apply_cmdline_token(tok, setting);
 		}
-		p += n;
 	}
 }
 

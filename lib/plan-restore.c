@@ -206,10 +206,11 @@ static int groups_with_journal(struct iommugrp_ctx *ctx, bool running, unsigned 
 	unsigned int *groups;
 	int r, dirfd;
 
-	*ret_groups = NULL;
 	dirfd = journal_dir_open(ctx, false, &reason);
-	if (dirfd == -ENOENT)
+	if (dirfd == -ENOENT) {
+		*ret_groups = NULL;
 		return 0;
+	}
 	if (dirfd == -EPERM)
 		problem(ctx, dirfd, "/run/iommugrp", "cannot use /run/iommugrp: %s",
 			reason ? reason : strerror(EPERM));
@@ -219,6 +220,8 @@ static int groups_with_journal(struct iommugrp_ctx *ctx, bool running, unsigned 
 	r = sysfs_list_dir(ctx, "run/iommugrp", &names, &count);
 	if (r < 0) {
 		close(dirfd);
+		if (r == -ENOENT)
+			*ret_groups = NULL;
 		return r == -ENOENT ? 0 : r;
 	}
 	if (sysfs_read(ctx, "proc/locks", &locks) < 0)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -180,14 +181,16 @@ int root_open_walk(int rootfd, const char *path, int flags, mode_t mode)
  * would block its open (or read) forever. Opens there do not block, and only directories,
  * regular files and character devices (a tree's dev/kmsg) are kept: anything else is
  * -EINVAL, as sysfs_read answers for it. The host's own root ("/") is not checked: its /sys
- * holds only regular files, and the walk over it pays no fstat per attribute.
+ * holds only regular files, and the walk over it pays no fstat per attribute. With
+ * O_DIRECTORY the kernel opened a directory or nothing, and O_NONBLOCK does nothing to one:
+ * a listing pays neither the fstat nor the two fcntl.
  */
 static int refuse_special(int fd, int flags)
 {
 	struct stat st;
 	int r = 0, status = 0;
 
-	if (fd < 0 || (flags & O_PATH))
+	if (fd < 0 || (flags & (O_PATH | O_DIRECTORY)))
 		return fd;
 	if (fstat(fd, &st) < 0)
 		r = -errno;
@@ -292,4 +295,55 @@ EXPORT int iommugrp_open_file(struct iommugrp_ctx *ctx, const char *path, int fl
 	if (!ctx || !path || path[0] != '/' || (flags & (O_CREAT | O_TMPFILE)))
 		return -EINVAL;
 	return root_open(ctx, path + 1, flags | O_NOCTTY, 0);
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		text += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The one atomic writer: @text to the temporary @tmp in the directory open at @dirfd, made
+ * with O_EXCL|O_NOFOLLOW after a leftover of that name is removed (a crash's, or a planted
+ * link: never written through), @mode set whatever the umask, then renamed over @name. A
+ * reader sees the old file or the new one, never half of one. @durable: the file is fsynced
+ * before the rename and the directory after (/etc); on a tmpfs (/run) fsync buys nothing.
+ * On failure the temporary file is removed and @name is untouched.
+ */
+int file_write_atomic(int dirfd, const char *name, const char *tmp, const char *text, mode_t mode,
+		      bool durable)
+{
+	int fd, r = 0;
+
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && durable && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dirfd, tmp, 0);
+	else if (durable)
+		fsync(dirfd);
+	return r;
 }

@@ -155,88 +155,6 @@ static int scan_proc(struct iommugrp_ctx *ctx)
 	return r;
 }
 
-static int strv_add(char ***strv, size_t *count, char *s)
-{
-	char **bigger;
-
-	if (!s)
-		return -ENOMEM;
-	bigger = realloc(*strv, (*count + 1) * sizeof(char *));
-	if (!bigger) {
-		free(s);
-		return -ENOMEM;
-	}
-	*strv = bigger;
-	(*strv)[(*count)++] = s;
-	return 0;
-}
-
-/* Adds path (taken) to paths when that /dev file exists below the sysroot; frees it if not. */
-static int add_if_present(struct iommugrp_ctx *ctx, char ***paths, size_t *n, char *path)
-{
-	struct stat st;
-
-	if (!path)
-		return -ENOMEM;
-	if (root_stat(ctx, path + 1, false, &st) < 0) {
-		free(path);
-		return 0;
-	}
-	return strv_add(paths, n, path);
-}
-
-/* The cdevs of the members (/dev/vfio/devices/vfioX, named in sysfs vfio-dev/). */
-static int add_device_files(struct iommugrp_group *group, char ***paths, size_t *n)
-{
-	struct iommugrp_device *d = NULL;
-	struct stat st;
-	int r = 0;
-
-	if (root_stat(group->ctx, "dev/vfio/devices", false, &st) < 0)
-		return 0; /* no VFIO device cdev on this host: no member has one */
-	while (r == 0 && (d = iommugrp_group_device_next(group, d))) {
-		char **names = NULL, *dir = path_join(d->syspath, "vfio-dev");
-		size_t count = 0;
-
-		if (dir && sysfs_list_dir(group->ctx, dir, &names, &count) == 0)
-			for (size_t i = 0; i < count && r == 0; i++)
-				r = add_if_present(group->ctx, paths, n,
-						   strdup_printf(VFIO_PREFIX "devices/%s",
-								 names[i]));
-		strv_free(names, count);
-		free(dir);
-	}
-	return r;
-}
-
-/*
- * The /dev files that give access to this group's DMA and exist now. An open
- * file whose node is gone reads "... (deleted)" in /proc, which names no
- * group: with none of them present, nobody holds the group, and /proc (one
- * readlink per open file on the host) is not read at all.
- */
-static int group_vfio_paths(struct iommugrp_group *group, char ***ret_paths, size_t *ret_count)
-{
-	struct iommugrp_ctx *ctx = group->ctx;
-	char **paths = NULL;
-	size_t n = 0;
-	int r;
-
-	r = add_if_present(ctx, &paths, &n, strdup_printf(VFIO_PREFIX "%u", group->number));
-	if (r == 0)
-		r = add_if_present(ctx, &paths, &n,
-				   strdup_printf(VFIO_PREFIX "noiommu-%u", group->number));
-	if (r == 0)
-		r = add_device_files(group, &paths, &n);
-	if (r < 0) {
-		strv_free(paths, n);
-		return r;
-	}
-	*ret_paths = paths;
-	*ret_count = n;
-	return 0;
-}
-
 static int add_user(struct iommugrp_group *group, unsigned int pid, const char *file)
 {
 	struct iommugrp_user *bigger, *u;
@@ -268,7 +186,10 @@ static void load_users(struct iommugrp_group *group)
 	int r;
 
 	group->loaded_users = 1;
-	r = group_vfio_paths(group, &paths, &npaths);
+	/* An open file whose node is gone reads "... (deleted)" in /proc, which names no group:
+	 * with none of the group's files present, nobody holds it, and /proc (one readlink per
+	 * open file on the host) is not read at all. */
+	r = vfio_files_list(group, true, &paths, &npaths);
 	if (r == 0 && npaths > 0)
 		r = scan_proc(ctx);
 	for (size_t i = 0; r == 0 && i < ctx->n_vfio_holders; i++)

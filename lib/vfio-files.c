@@ -20,12 +20,25 @@ void vfio_files_free(struct iommugrp_group *group)
 	group->n_vfio_files = 0;
 }
 
-static int add_file(char ***files, size_t *count, char *path)
+static bool is_present(const struct iommugrp_ctx *ctx, const char *file)
+{
+	struct stat st;
+
+	return root_stat(ctx, file + 1, false, &st) == 0;
+}
+
+/* Adds @path (taken; NULL: out of memory), or with @present frees it when /dev lacks it. */
+static int add_file(const struct iommugrp_ctx *ctx, bool present, char ***files, size_t *count,
+		    char *path)
 {
 	char **bigger;
 
 	if (!path)
 		return -ENOMEM;
+	if (present && !is_present(ctx, path)) {
+		free(path);
+		return 0;
+	}
 	bigger = reallocarray(*files, *count + 1, sizeof(**files));
 	if (!bigger) {
 		free(path);
@@ -46,7 +59,7 @@ static bool has_dev_file(const struct iommugrp_ctx *ctx, const char *dir, const 
 	return exists;
 }
 
-static int add_cdevs(struct iommugrp_device *device, char ***files, size_t *count)
+static int add_cdevs(struct iommugrp_device *device, bool present, char ***files, size_t *count)
 {
 	const struct iommugrp_ctx *ctx = device->group->ctx;
 	char **names = NULL, *dir = path_join(device->syspath, "vfio-dev");
@@ -58,28 +71,56 @@ static int add_cdevs(struct iommugrp_device *device, char ***files, size_t *coun
 		r = 0; /* not on a VFIO driver, or no cdev support */
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (strncmp(names[i], "vfio", 4) == 0 && has_dev_file(ctx, dir, names[i]))
-			r = add_file(files, count, strdup_printf("/dev/vfio/devices/%s", names[i]));
+			r = add_file(ctx, present, files, count,
+				     strdup_printf("/dev/vfio/devices/%s", names[i]));
 	strv_free(names, n);
 	free(dir);
 	return r;
 }
 
+/*
+ * The one list of the files that give userspace a group's DMA, for the public call and for
+ * the users' scan: the group's node, /dev/vfio/N (/dev/vfio/noiommu-N for a group VFIO made
+ * without an IOMMU, named "vfio-noiommu"), then each member's cdev, /dev/vfio/devices/vfioX
+ * (a vfio-dev/vfioX entry with a dev attribute). @present: only the files /dev has now (no
+ * member's vfio-dev is read when /dev/vfio/devices is missing). Paths as on the system read.
+ */
+int vfio_files_list(struct iommugrp_group *group, bool present, char ***ret_files, size_t *ret_count)
+{
+	const char *name = iommugrp_group_get_name(group);
+	bool noiommu = name && strcmp(name, "vfio-noiommu") == 0;
+	struct iommugrp_device *d = NULL;
+	char **files = NULL;
+	size_t count = 0;
+	int r;
+
+	r = add_file(group->ctx, present, &files, &count,
+		     strdup_printf(noiommu ? "/dev/vfio/noiommu-%u" : "/dev/vfio/%u",
+				   group->number));
+	/* Without /dev/vfio/devices no member has a cdev node: none is looked for. */
+	if (!present || is_present(group->ctx, "/dev/vfio/devices"))
+		while (r == 0 && (d = iommugrp_group_device_next(group, d)))
+			r = add_cdevs(d, present, &files, &count);
+	if (r < 0) {
+		strv_free(files, count);
+		return r;
+	}
+	*ret_files = files;
+	*ret_count = count;
+	return 0;
+}
+
 EXPORT int iommugrp_group_get_vfio_files(struct iommugrp_group *group, const char *const **ret_files)
 {
-	struct iommugrp_device *d = NULL;
 	char **files = NULL;
 	size_t count = 0;
 	int r;
 
 	r = iommugrp_group_get_device_count(group);
 	if (r >= 0)
-		r = add_file(&files, &count, strdup_printf("/dev/vfio/%u", group->number));
-	while (r >= 0 && (d = iommugrp_group_device_next(group, d)))
-		r = add_cdevs(d, &files, &count);
-	if (r < 0) {
-		strv_free(files, count);
+		r = vfio_files_list(group, false, &files, &count);
+	if (r < 0)
 		return r;
-	}
 	vfio_files_free(group);
 	group->vfio_files = files;
 	group->n_vfio_files = count;

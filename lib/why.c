@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "topology.h"
+#include "../shared/cmdline.h"
 
 EXPORT int iommugrp_topology_scan(struct iommugrp_ctx *ctx)
 {
@@ -253,20 +254,14 @@ EXPORT bool iommugrp_topology_assumed_quirk(struct iommugrp_ctx *ctx, bool *ret_
 	return true;
 }
 
-/* The value of the first KEY= word of the command line, or NULL. */
+/* The value @key (without '=') last has on the command line, or NULL (none, or empty). */
 static char *cmdline_value(const char *cmdline, const char *key)
 {
-	size_t klen = strlen(key);
+	struct cmdline_param param;
 
-	for (const char *p = cmdline; *p;) {
-		size_t len = strcspn(p, " \t\n");
-
-		if (len > klen && strncmp(p, key, klen) == 0)
-			return strndup(p + klen, len - klen);
-		p += len;
-		p += strspn(p, " \t\n");
-	}
-	return NULL;
+	if (!cmdline_find(cmdline, key, &param) || param.value_len == 0)
+		return NULL;
+	return strndup(param.value, param.value_len);
 }
 
 EXPORT int iommugrp_kernel_get_acs_override(struct iommugrp_ctx *ctx, const char **ret_value)
@@ -275,7 +270,7 @@ EXPORT int iommugrp_kernel_get_acs_override(struct iommugrp_ctx *ctx, const char
 		char *cmdline = NULL, *value = NULL;
 
 		if (sysfs_read(ctx, "proc/cmdline", &cmdline) >= 0)
-			value = cmdline_value(cmdline, "pcie_acs_override=");
+			value = cmdline_value(cmdline, "pcie_acs_override");
 		free(cmdline);
 		ctx->acs_override = value ? value : strdup("");
 		if (!ctx->acs_override)
@@ -337,7 +332,7 @@ static enum iommugrp_irq_remapping detect_irq_remapping(struct iommugrp_ctx *ctx
 	char *text = NULL, *value;
 
 	if (sysfs_read(ctx, "proc/cmdline", &text) >= 0) {
-		value = cmdline_value(text, "intremap=");
+		value = cmdline_value(text, "intremap");
 		if (value && strcmp(value, "off") == 0) {
 			*ret_source = "kernel command line: intremap=off";
 			state = IOMMUGRP_IRQ_REMAPPING_OFF;

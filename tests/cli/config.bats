@@ -648,6 +648,18 @@ untrusted_pass() {
 	[[ ! -e $FXC/run/iommugrp/boot/pass ]]
 }
 
+@test "apply --udev: iommugrp.disable is read as the kernel reads it (any blank between, the last wins)" {
+	conf 'bogus'
+	printf 'console=ttyS0\tiommugrp.disable=1\n' >"$FXC/proc/cmdline"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	[[ ! -e $FXC/run/iommugrp/boot/pass ]]
+	echo "iommugrp.disable=1 quiet iommugrp.disable=0" >"$FXC/proc/cmdline"
+	run --separate-stderr igc apply --udev /devices/pci0000:00/0000:00:02.0
+	exit_is 0
+	[[ -e $FXC/run/iommugrp/boot/pass ]]
+}
+
 @test "apply --udev: a pass that died under the lock is not retried; status reports it" {
 	conf 'id=8086:10d3 policy=identity'
 	local digest

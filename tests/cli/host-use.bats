@@ -328,3 +328,44 @@ shown() {
 		chain_in "$stderr" 0000:05:00.0 "$f"
 	done
 }
+
+# --- the boot pass: checked before holding, refused after, the holds released --------------
+
+# stopped PID: waits (bounded) until the process is stopped (the preload's stop-write).
+stopped() {
+	local i state
+	for ((i = 0; i < 500; i++)); do
+		state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+		[[ $state == T ]] && return 0
+		sleep 0.01 # polling a state no event reports; bounded at 5 s
+	done
+	return 1
+}
+
+@test "boot pass: a group held, then refused (its PF's VFs enabled meanwhile), has its holds released and says so" {
+	local addr=0000:05:00.0 group dev pid kmsg
+	fresh proxmox
+	group=$(group_of "$addr")
+	dev=$FXC/sys/bus/pci/devices/$addr
+	conf "address=$addr vfio=yes"
+	rm "$dev/driver" # early boot: igb has not bound it yet
+	# The first write is the hold (driver_override); the pass stops just after it.
+	# Not through ig (a function): $! must be iommugrp's own PID to see it stop.
+	# shellcheck disable=SC2086
+	IOMMUGRP_FAULT=stop-write=1 LD_PRELOAD=$IOMMUGRP_PRELOAD \
+		$IOMMUGRP_WRAPPER "$IOMMUGRP" --sysroot "$FXC" apply --udev "$(devpath_of "$addr")" </dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	stopped "$pid" || { kill -9 "$pid"; echo "the pass never stopped after its hold" >&2; return 1; }
+	[[ $(cat "$dev/driver_override") == vfio-pci ]] ||
+		{ kill -9 "$pid"; echo "not held: '$(cat "$dev/driver_override")'" >&2; return 1; }
+	echo 2 >"$dev/sriov_numvfs" # what vfio-pci refuses; the planner must see it now
+	kill -CONT "$pid"
+	wait "$pid"
+	kmsg=$(cat "$FXC/dev/kmsg")
+	grep -q "SR-IOV PF with 2 VFs" <<<"$kmsg" || { echo "$kmsg" >&2; return 1; }
+	grep -q "holds released: $addr" <<<"$kmsg" || { echo "$kmsg" >&2; return 1; }
+	grep -qx 'outcome=refused' "$FXC/run/iommugrp/boot/group-$group" ||
+		{ cat "$FXC/run/iommugrp/boot/group-$group" >&2; return 1; }
+	[[ $(cat "$dev/driver_override") == "(null)" ]] || { echo "hold left: $(cat "$dev/driver_override")" >&2; return 1; }
+	[[ $(readlink "$dev/driver" || true) != */vfio-pci ]] || { echo "left on vfio-pci" >&2; return 1; }
+}

@@ -279,3 +279,23 @@ load helpers
 	status_is 0
 	jq_is '.iommugroup | [.type, (.devices|length), [.reserved_regions[].type]]' '[null,3,["direct-relaxable","msi"]]'
 }
+
+@test "show -J and list -J: one JSON escaper (a tab is \\t, ESC \\u001b in both), both read by jq" {
+	local list show0 show1
+	list=$(igf odd-names list -J -o NAME,OVERRIDE)
+	show0=$(igf odd-names show 0 -J)
+	show1=$(igf odd-names show 1 -J)
+	has '"plat\tuart"' "$list"
+	has '"plat\tuart"' "$show0"
+	lacks '\u0009' "$show0"
+	has '"\u001b[31mred' "$list"
+	has '"\u001b[31mred' "$show1"
+	# jq decodes the same names from both.
+	output=$list
+	jq_is '[.iommugroups[] | select(.name == "group 0") | .children[].name] | sort' \
+		'["café:00","plat\tuart"]'
+	output=$show0
+	jq_is '[.iommugroup.devices[].name] | sort' '["café:00","plat\tuart"]'
+	output=$show1
+	jq_ok '[.iommugroup.devices[].override] | index("\u001b[31mred\u007f") != null'
+}

@@ -15,6 +15,8 @@
  *                       by IOMMUGRP_FAULT_BLOCKED, if set, is created first
  *      stop-after=N     SIGSTOP once the journal records N finished steps (the N+1-th rename
  *                       onto a *.journal file)
+ *      stop-write=N     SIGSTOP once write N is done (a hold, say), so that a test can change
+ *                       the tree before the process goes on (SIGCONT)
  *    On a real sysfs (the VM tests) every other write goes to the kernel unchanged.
  *
  * 2. Sysfs write semantics on fixture trees (any file not on sysfs): a write to drivers/D/unbind
@@ -50,7 +52,15 @@
 #define SYSFS_MAGIC 0x62656572
 #define MAX_FDS 1024
 
-enum fault_mode { FAULT_NONE, FAULT_FAIL, FAULT_BUSY, FAULT_WRONG, FAULT_BLOCK, FAULT_STOP };
+enum fault_mode {
+	FAULT_NONE,
+	FAULT_FAIL,
+	FAULT_BUSY,
+	FAULT_WRONG,
+	FAULT_BLOCK,
+	FAULT_STOP,
+	FAULT_STOP_WRITE
+};
 
 static struct {
 	enum fault_mode mode;
@@ -73,7 +83,7 @@ static void parse_fault(void)
 	} modes[] = {
 		{ "fail-step=", FAULT_FAIL },	   { "busy-write=", FAULT_BUSY },
 		{ "written-wrong=", FAULT_WRONG }, { "block-write=", FAULT_BLOCK },
-		{ "stop-after=", FAULT_STOP },
+		{ "stop-after=", FAULT_STOP },	   { "stop-write=", FAULT_STOP_WRITE },
 	};
 	const char *env = getenv("IOMMUGRP_FAULT");
 
@@ -436,7 +446,23 @@ static void block_forever(void)
 		pause();
 }
 
+static ssize_t tracked_write(int fd, const void *buf, size_t count);
+
 ssize_t write(int fd, const void *buf, size_t count)
+{
+	ssize_t r = tracked_write(fd, buf, count);
+
+	if (fault.mode == FAULT_STOP_WRITE && fault.writes == fault.n && fd >= 0 && fd < MAX_FDS &&
+	    tracked[fd].path) {
+		int saved = errno;
+
+		raise(SIGSTOP);
+		errno = saved;
+	}
+	return r;
+}
+
+static ssize_t tracked_write(int fd, const void *buf, size_t count)
 {
 	static ssize_t (*real_write)(int, const void *, size_t);
 	char value[4096];

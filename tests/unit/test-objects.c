@@ -2,7 +2,9 @@
 /* The object model on fixture trees: contexts, groups, devices, targets, kernel facts. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "iommugrp.h"
@@ -10,6 +12,22 @@
 
 static const char *fixtures;
 static int logged_errors;
+
+/* The library's objects are linked in, so this strdup is theirs: it fails for one string. */
+static const char *strdup_fails_for;
+
+char *strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy;
+
+	if (strdup_fails_for && strcmp(s, strdup_fails_for) == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	copy = malloc(n);
+	return copy ? memcpy(copy, s, n) : NULL;
+}
 
 static void count_errors(void *data, int priority, const char *file, int line, const char *fn,
 			 const char *format, va_list args)
@@ -167,6 +185,36 @@ static void test_vfio_group(void)
 	iommugrp_unref(ctx);
 }
 
+/* One list of a group's VFIO files (vfio-files.c): the public call names them, the users'
+ * scan matches /proc against them. A vfio-noiommu group's node is /dev/vfio/noiommu-N. */
+static void test_vfio_files(void)
+{
+	struct iommugrp_ctx *ctx = open_fixture("many-groups");
+	struct iommugrp_group *g = NULL;
+	const char *const *files = NULL;
+	const char *command = NULL, *file = NULL;
+	unsigned int pid = 0;
+
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "11", &g, NULL), 0);
+	CHECK_INT(iommugrp_group_get_vfio_files(g, &files), 3);
+	CHECK_STR(files[0], "/dev/vfio/11");
+	CHECK_STR(files[1], "/dev/vfio/devices/vfio0");
+	CHECK_STR(files[2], "/dev/vfio/devices/vfio1");
+	iommugrp_group_unref(g);
+	iommugrp_unref(ctx);
+
+	ctx = open_fixture("regions");
+	CHECK_INT(iommugrp_group_new_from_target(ctx, "8", &g, NULL), 0);
+	CHECK_INT(iommugrp_group_get_vfio_files(g, &files), 1);
+	CHECK_STR(files[0], "/dev/vfio/noiommu-8");
+	CHECK_INT(iommugrp_group_get_user_count(g), 1);
+	CHECK_INT(iommugrp_group_get_user(g, 0, &pid, &command, &file), 0);
+	CHECK_INT(pid, 3100);
+	CHECK_STR(file, "/dev/vfio/noiommu-8");
+	iommugrp_group_unref(g);
+	iommugrp_unref(ctx);
+}
+
 static void test_non_pci_member(void)
 {
 	struct iommugrp_ctx *ctx = open_fixture("nonpci");
@@ -267,6 +315,51 @@ static void test_kernel_facts(void)
 	CHECK_INT(iommugrp_kernel_get_type_rules(ctx, &rules), 0);
 	CHECK_INT(rules, IOMMUGRP_RULES_NONE);
 	iommugrp_unref(ctx);
+}
+
+/* Outputs are untouched on failure (iommugrp.h): the boot policy failing to keep its source. */
+static void test_outputs_untouched_on_failure(void)
+{
+	struct iommugrp_ctx *ctx = open_fixture("many-groups");
+	enum iommugrp_policy policy = IOMMUGRP_POLICY_DMA;
+	const char *source = "before";
+
+	strdup_fails_for = "iommu=pt";
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), -ENOMEM);
+	strdup_fails_for = NULL;
+	CHECK_INT(policy, IOMMUGRP_POLICY_DMA);
+	CHECK_STR(source, "before");
+	CHECK_INT(iommugrp_kernel_get_boot_policy(ctx, &policy, &source), 0);
+	CHECK_INT(policy, IOMMUGRP_POLICY_IDENTITY);
+	CHECK_STR(source, "iommu=pt");
+	iommugrp_unref(ctx);
+}
+
+/* The interrupted operations of a sysroot whose /run/iommugrp anyone may write: -EPERM, and the
+ * caller's pointer as it was. */
+static void test_interrupted_untouched_on_failure(void)
+{
+	char top[] = "/tmp/iommugrp-objects-XXXXXX", path[4200];
+	struct iommugrp_ctx *ctx = NULL;
+	unsigned int before = 7, *groups = &before;
+
+	CHECK(mkdtemp(top) != NULL);
+	snprintf(path, sizeof(path), "%s/run", top);
+	CHECK_INT(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run/iommugrp", top);
+	CHECK_INT(mkdir(path, 0700), 0);
+	CHECK_INT(chmod(path, 0777), 0);
+	CHECK_INT(iommugrp_new(top, &ctx), 0);
+	iommugrp_set_log_fn(ctx, count_errors, NULL);
+	CHECK_INT(iommugrp_get_interrupted(ctx, &groups), -EPERM);
+	CHECK(groups == &before);
+	CHECK_INT(iommugrp_get_running(ctx, &groups), -EPERM);
+	CHECK(groups == &before);
+	iommugrp_unref(ctx);
+	CHECK_INT(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/run", top);
+	CHECK_INT(rmdir(path), 0);
+	CHECK_INT(rmdir(top), 0);
 }
 
 static void test_old_kernel_without_type(void)
@@ -381,10 +474,13 @@ int main(void)
 	RUN(test_targets);
 	RUN(test_devices);
 	RUN(test_vfio_group);
+	RUN(test_vfio_files);
 	RUN(test_non_pci_member);
 	RUN(test_sriov);
 	RUN(test_regions);
 	RUN(test_kernel_facts);
+	RUN(test_outputs_untouched_on_failure);
+	RUN(test_interrupted_untouched_on_failure);
 	RUN(test_old_kernel_without_type);
 	RUN(test_problems_without_log);
 	RUN(test_predicates);

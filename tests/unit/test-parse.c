@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "../shared/cmdline.h"
 #include "unit.h"
 
 static void test_path_resolve_link(void)
@@ -195,6 +196,32 @@ static void test_boot_settings(void)
 	CHECK_INT(s.strict, -1);
 }
 
+/* shared/cmdline.h: the one reader of /proc/cmdline (the library's and the boot pass's). */
+static void test_cmdline(void)
+{
+	const char *line = "BOOT_IMAGE=/vmlinuz ro\tquiet  intremap=on intremap=off flag "
+			   "iommugrp.disable=1x iommugrp.disable=1\n";
+	struct cmdline_param p;
+	const char *pos = line;
+	int words = 0;
+
+	while (cmdline_next(&pos, &p))
+		words++;
+	CHECK_INT(words, 8);
+	CHECK(cmdline_find(line, "intremap", &p));
+	CHECK_INT(p.value_len, 3);
+	CHECK(strncmp(p.value, "off", 3) == 0);
+	CHECK(!cmdline_find(line, "flag", &p)); /* a bare word sets no value */
+	CHECK(!cmdline_find(line, "intremap=", &p));
+	CHECK(!cmdline_find(line, "remap", &p));
+	CHECK(cmdline_has(line, "iommugrp.disable", "1"));
+	CHECK(!cmdline_has("iommugrp.disable=1x", "iommugrp.disable", "1"));
+	CHECK(!cmdline_has("iommugrp.disable=1 iommugrp.disable=0", "iommugrp.disable", "1"));
+	CHECK(cmdline_has("quiet\tiommugrp.disable=1", "iommugrp.disable", "1"));
+	CHECK(!cmdline_find("", "ro", &p));
+	CHECK(!cmdline_find(" \n", "ro", &p));
+}
+
 static void test_policies(void)
 {
 	enum iommugrp_policy p;
@@ -252,6 +279,7 @@ int main(void)
 	RUN(test_group_types);
 	RUN(test_kernel_version);
 	RUN(test_boot_settings);
+	RUN(test_cmdline);
 	RUN(test_policies);
 	RUN(test_driver_manages_dma);
 	return unit_summary();

@@ -173,6 +173,53 @@ static void test_make_dirs(void)
 	iommugrp_unref(ctx);
 }
 
+static const char *slurp(const char *rel, char *buf, size_t size)
+{
+	char path[4200];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The one atomic writer: a planted link at the temporary name is replaced, not written through;
+ * the mode is set whatever the umask; a failed rename leaves the old file and no temporary. */
+static void test_write_atomic(void)
+{
+	char path[4200], buf[64];
+	struct stat st;
+	mode_t old_umask;
+	int dirfd;
+
+	dir("atomic");
+	put("atomic/state", "old\n");
+	link_to("../outside/secret", "atomic/state.tmp");
+	snprintf(path, sizeof(path), "%s/atomic", top);
+	dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(dirfd >= 0);
+	old_umask = umask(077);
+	CHECK_INT(file_write_atomic(dirfd, "state", "state.tmp", "new\n", 0644, true), 0);
+	umask(old_umask);
+	CHECK(fstatat(dirfd, "state", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode));
+	CHECK_INT(st.st_mode & 07777, 0644);
+	CHECK(fstatat(dirfd, "state.tmp", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+	CHECK_STR(slurp("atomic/state", buf, sizeof(buf)), "new\n");
+	CHECK_STR(slurp("outside/secret", buf, sizeof(buf)), "host\n");
+	/* A directory in the way of the rename: the call fails and removes its temporary. */
+	dir("atomic/busy");
+	put("atomic/busy/x", "");
+	CHECK(file_write_atomic(dirfd, "busy", "busy.tmp", "new\n", 0644, false) < 0);
+	CHECK(fstatat(dirfd, "busy.tmp", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+	close(dirfd);
+}
+
 int main(void)
 {
 	char cmd[4200];
@@ -181,6 +228,7 @@ int main(void)
 	RUN(test_kernel_and_walk_agree);
 	RUN(test_nofollow_last);
 	RUN(test_make_dirs);
+	RUN(test_write_atomic);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
 	if (system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", top);

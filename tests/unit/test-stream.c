@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "../../cli/stream.c"
+#include "../../cli/json.c"
 #include "unit.h"
 
 /* The rows under test: row r's text in column c; a group is row 0 of its block. */

@@ -362,12 +362,20 @@ build_initramfs() {
 
 # vm_platform_args: the machine and IOMMU options of VM_PLATFORM (default intel), then
 # " -append " and the kernel parameters that platform needs. A platform is a row here (an
-# AMD one: -device amd-iommu and amd_iommu=on) and a name for vmcheck --platform and the
+# AMD one: -device amd-iommu) and a name for vmcheck --platform and the
 # Makefile's vmcheck-PLATFORM-KERNEL targets.
 vm_platform_args() {
 	case ${VM_PLATFORM:-intel} in
 	intel) echo "-machine q35,kernel-irqchip=split -device intel-iommu,intremap=on -append intel_iommu=on" ;;
-	*) die "unknown VM platform '${VM_PLATFORM}' (known: intel)" ;;
+	# QEMU's AMD-Vi is a PCI function of its own on bus 0, in the first free slot: without
+	# the VGA that is 00:01.0, and every other device keeps its slot. It comes before the
+	# devices, or their DMA bypasses it.
+	# Not in VM_TARGETS yet (vmcheck --platform amd): with QEMU 7.2's AMD-Vi the hub's frames
+	# do not move between the e1000e and the e1000 behind the PCIe-to-PCI bridge, in any
+	# domain type (issue 23; tests/vm/README.md). AMD-Vi is on by default: iommu=nopt only
+	# says the default out loud.
+	amd) echo "-machine q35,kernel-irqchip=split -vga none -device amd-iommu,intremap=on -append iommu=nopt" ;;
+	*) die "unknown VM platform '${VM_PLATFORM}' (known: intel, amd)" ;;
 	esac
 }
 
