@@ -364,16 +364,21 @@ static void add_iscsi_target(struct storage *st, const char *name, const char *p
 }
 
 /*
- * Native NVMe multipath: the mounted disk is the subsystem's (virtual), its
- * paths are the controllers the subsystem directory links to.
+ * Native NVMe multipath: the mounted disk (or its partition, one level deeper)
+ * is the subsystem's (virtual), its paths are the controllers the subsystem
+ * directory (.../nvme-subsystem/nvme-subsysN) links to.
  */
 static void add_nvme_paths(struct storage *st, const char *disk, const char *path)
 {
+	static const char marker[] = "/nvme-subsystem/";
 	const struct host_need *need = host_need_find(&st->hu->blocks, disk);
-	char *subsys = strdup(path), *why = need ? strdup(need->why) : NULL, *slash, **names = NULL;
+	char *subsys = strdup(path), *why = need ? strdup(need->why) : NULL, *slash = NULL,
+	     *at = subsys ? strstr(subsys, marker) : NULL, **names = NULL;
 	size_t count = 0;
 
-	if (!subsys || !why || !(slash = strrchr(subsys, '/'))) {
+	if (at)
+		slash = strchr(at + strlen(marker), '/');
+	if (!subsys || !why || !slash) {
 		st->hu->out_of_memory = st->hu->out_of_memory || !subsys || !why;
 		free(subsys);
 		free(why);

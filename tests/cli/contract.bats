@@ -173,9 +173,9 @@ replay_same() {
 	replay_same host-in-use
 }
 
-@test "scripts/iommugrp-capture replays the host-use graph identically: proxmox, ubuntu-server, rhel-like, nfs-root, iscsi-root, btrfs-root" {
+@test "scripts/iommugrp-capture replays the host-use graph identically: proxmox, ubuntu-server, rhel-like, nfs-root, iscsi-root, btrfs-root, nvme-multipath" {
 	local fx
-	for fx in proxmox ubuntu-server rhel-like nfs-root iscsi-root btrfs-root; do
+	for fx in proxmox ubuntu-server rhel-like nfs-root iscsi-root btrfs-root nvme-multipath; do
 		replay_same "$fx"
 	done
 }

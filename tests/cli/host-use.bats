@@ -286,6 +286,17 @@ shown() {
 	handed_over btrfs-root 0000:03:00.0
 }
 
+# --- nvme-multipath: native multipath puts each disk below nvme-subsystem/nvme-subsysN --------
+
+@test "nvme-multipath: a subsystem disk's partitions (/ on nvme0n1p1, swap on nvme1n1p2) refuse their controllers" {
+	refused_everywhere nvme-multipath 0000:01:00.0 'nvme0n1p1.*mounted on /'
+	refused_everywhere nvme-multipath 0000:02:00.0 'nvme1n1p2.*swap'
+}
+
+@test "nvme-multipath: idle: nvme2" {
+	handed_over nvme-multipath 0000:03:00.0
+}
+
 # --- fail closed: a source that cannot be read --------------------------------------------
 
 @test "fail closed: an unreadable mountinfo makes every device with a block device needed, saying so" {

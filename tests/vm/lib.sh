@@ -11,10 +11,16 @@ VM_KERNEL_CACHE=$VM_CACHE/vm-kernels
 VM_BOOT_TIMEOUT=${IOMMUGRP_VM_TIMEOUT:-2700}
 
 # Modules put into the guest (Debian kernels), by name; dependencies come from modules.dep
-# (vfio_virqfd on 6.1, iommufd on 6.12, ...). The NIC drivers are loaded at boot; vfio is
-# only shipped, so that tests can watch iommugrp load vfio-pci itself.
-VM_MODULES_LOADED=(e1000 e1000e)
-VM_MODULES_SHIPPED=(vfio vfio_iommu_type1 vfio_pci)
+# (vfio_virqfd on 6.1, iommufd on 6.12, ...). The NIC drivers and nvme (the VM's disk) are
+# loaded at boot; vfio is only shipped, so that tests can watch iommugrp load vfio-pci itself.
+# The rest are for guest/55-host-use.sh, which stacks on the NICs and the disk what real hosts
+# stack (bridges, bonds, VLANs, device-mapper, ext4; ext4 needs a crc32c it cannot request: the
+# guest has no /sbin/modprobe) and loads each only when the kernel does not have it built in.
+VM_MODULES_LOADED=(e1000 e1000e nvme)
+VM_MODULES_SHIPPED=(vfio vfio_iommu_type1 vfio_pci bridge bonding 8021q dm_mod ext4 crc32c_generic)
+# Programs for that test (and guest-boot/boot-host-use.sh), from the host, in the guest's
+# /usr/local/sbin (only those tests put it on PATH: busybox's ip stays the suite's ip).
+VM_HOST_USE_TOOLS=(/usr/sbin/ip /usr/sbin/dmsetup /usr/sbin/mke2fs)
 
 log() { printf 'vm: %s\n' "$*" >&2; }
 die() { printf 'vm: error: %s\n' "$*" >&2; exit 1; }
@@ -56,7 +62,8 @@ ensure_vm_tools() {
 	dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' ||
 		busybox_pkg=(/nonexistent-busybox-static:busybox-static)
 	ensure_host_packages qemu-system-x86_64:qemu-system-x86 cpio:cpio jq:jq depmod:kmod \
-		xz:xz-utils "${busybox_pkg[@]}"
+		xz:xz-utils "${busybox_pkg[@]}" \
+		/usr/sbin/ip:iproute2 /usr/sbin/dmsetup:dmsetup /usr/sbin/mke2fs:e2fsprogs
 }
 
 # --- Debian kernels -------------------------------------------------------------------
@@ -322,6 +329,11 @@ build_initramfs() {
 			install -D -m 755 "$REPO_DIR/build/tests/preload/sysfs-fake.so" "$root/usr/lib/iommugrp-test/sysfs-fake.so"
 	fi
 	copy_with_libs "$root" "$(command -v jq)" /usr/bin/jq
+	local tool
+	for tool in "${VM_HOST_USE_TOOLS[@]}"; do
+		copy_with_libs "$root" "$tool" "/usr/local/sbin/${tool##*/}"
+	done
+	[[ -f /etc/mke2fs.conf ]] && install -D -m 644 /etc/mke2fs.conf "$root/etc/mke2fs.conf"
 	# Vendor and model names come from udev's hwdb.
 	# (/lib/udev/hwdb.bin: one of the places libudev looks, /lib being no symlink here)
 	[[ -f /lib/udev/hwdb.bin ]] && install -D -m 644 /lib/udev/hwdb.bin "$root/lib/udev/hwdb.bin"
@@ -379,10 +391,15 @@ vm_platform_args() {
 #            alone), 10:01.0 disable-acs=true (one group with 12:00.0), 10:02.0 with ACS above
 #            the two functions 13:00.0/13:00.1 of a multi-function xHCI (one group, without it).
 #            Its groups are numbered after the others (its root bus enumerates after bus 0).
+#   00:04.0  NVMe disk (64 MiB, blank, LOGDIR/nvme.img, new each boot) alone in its group
 run_vm() {
 	local kernel=$1 initrd=$2 console_log=$3 results_log=$4 mode=$5 platform
+	local disk=${console_log%/*}/nvme.img
 	platform=$(vm_platform_args) || return 1
 	: >"$results_log"
+	# Each boot its own blank disk (sparse): the guest partitions and formats it.
+	rm -f "$disk"
+	truncate -s 64M "$disk" || return 1
 	# shellcheck disable=SC2086 # the platform's options are words on purpose
 		timeout --kill-after=10 "$VM_BOOT_TIMEOUT" qemu-system-x86_64 \
 		-accel tcg -cpu max -m 1024 -smp "${IOMMUGRP_VM_SMP:-1}" ${IOMMUGRP_VM_QEMU_ARGS:-} \
@@ -397,6 +414,8 @@ run_vm() {
 		-device pcie-pci-bridge,id=br1,addr=03.0 \
 		-device e1000,bus=br1,addr=01.0,netdev=hub0-e1000,romfile= \
 		-device e1000,bus=br1,addr=02.0,romfile= \
+		-drive file="$disk",if=none,id=nvme-disk,format=raw,cache=unsafe \
+		-device nvme,drive=nvme-disk,serial=iommugrp-vm,addr=04.0 \
 		-device pxb-pcie,id=pxb1,bus_nr=16,addr=1e.0 \
 		-device pcie-root-port,id=rp-acs,bus=pxb1,chassis=16,addr=00.0 \
 		-device qemu-xhci,bus=rp-acs \
@@ -457,6 +476,7 @@ boot_and_stream() {
 		awk '{ sub(/\r$/, "") } /^@@DMESG-BEGIN/ { quiet = 1 } /^@@DMESG-END/ { quiet = 0; next }
 			!quiet && !/^@@/ { print; fflush() }'
 	wait "$qemu_pid" || rc=$?
+	rm -f "$logdir/nvme.img"
 	# The file can be complete only now (tail may stop before its last read).
 	return "$rc"
 }
